@@ -1,0 +1,15 @@
+"""The errors users see. Each carries a one-line message; the CLI prints it and exits 2."""
+
+from __future__ import annotations
+
+
+class DeconflictError(Exception):
+    """Base of every error meant for a user (bad input, bad option)."""
+
+
+class InputError(DeconflictError):
+    """A file cannot be read, a column is missing, or rows are bad under ``strict``."""
+
+
+class OptionError(DeconflictError):
+    """An option has a value outside its domain."""
