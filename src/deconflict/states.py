@@ -6,7 +6,7 @@ everything downstream works on these arrays. Angles are in degrees, the rest is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -65,7 +65,7 @@ class StateVectors:
         cls,
         *,
         time_s: Any,
-        id: Any,  # noqa: A002 - the column is called id in every format of the field
+        id: Any,
         latitude_deg: Any,
         longitude_deg: Any,
         altitude_m: Any,
@@ -162,12 +162,6 @@ def validate(states: StateVectors, first: int = 5) -> tuple[StateVectors, BadRow
             reasons[reason] = int(new.sum())
         bad |= mask
     good = states.take(~bad)
-    track = np.mod(good.track_deg, 360.0)
-    good = StateVectors(
-        **{
-            f.name: (track if f.name == "track_deg" else getattr(good, f.name))
-            for f in fields(good)
-        }
-    )
+    good = replace(good, track_deg=np.mod(good.track_deg, 360.0))
     rows = tuple(int(r) for r in states.source_row[bad][:first])
     return good, BadRows(count=int(bad.sum()), reasons=reasons, first_rows=rows)

@@ -1,0 +1,1 @@
+"""Tactical conflict detection: broad phase (``broad``), exact pairs (``cpa``), ``engine``."""
