@@ -192,6 +192,7 @@ def test_canonical_parquet(tmp_path: Path) -> None:
         {
             "timestamp": pa.array([NOON * 1000, NOON * 1000 + 500], pa.timestamp("ms", tz="UTC")),
             "id": pa.array([123, 456]),  # numeric ids become text
+            "party": pa.array(["red", "red"]).dictionary_encode(),  # categorical
             "latitude": [10.0, 95.0],  # the second is out of range
             "longitude": [20.0, 20.0],
             "altitude": [1000, 2000],
@@ -208,6 +209,7 @@ def test_canonical_parquet(tmp_path: Path) -> None:
     s = result.states
     assert (result.fmt, result.row_unit) == ("canonical", "row")
     assert s.id.tolist() == ["123"]
+    assert s.party.tolist() == ["red"]
     assert s.time_s.tolist() == [NOON]
     assert s.altitude_m.tolist() == [pytest.approx(1000 * FOOT)]
     assert s.groundspeed_mps.tolist() == [pytest.approx(100 * KNOT)]
@@ -300,18 +302,21 @@ def test_traffic_json_array(tmp_path: Path, json_reader: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "timestamps",
+    ("timestamps", "after_noon"),
     [
-        ["2021-10-07T12:00:00Z", "2021-10-07T12:00:01Z"],
-        ["2021-10-07T12:00:00", "2021-10-07 12:00:01"],  # no offset: UTC
-        ["2021-10-07T14:00:00+02:00", "2021-10-07T12:00:01+00:00"],
-        [int(NOON * 1000), "2021-10-07T12:00:01Z"],  # epoch ms and ISO mixed
+        (["2021-10-07T12:00:00Z", "2021-10-07T12:00:01Z"], [0.0, 1.0]),
+        (["2021-10-07T12:00:00", "2021-10-07 12:00:01"], [0.0, 1.0]),  # no offset: UTC
+        (["2021-10-07T11:59:59.750Z", "2021-10-07T12:00:00.750Z"], [-0.25, 0.75]),
+        (["2021-10-07T14:00:00+02:00", "2021-10-07T12:00:01+00:00"], [0.0, 1.0]),
+        ([int(NOON * 1000), "2021-10-07T12:00:01Z"], [0.0, 1.0]),  # epoch ms and ISO mixed
     ],
 )
-def test_traffic_iso_timestamps(tmp_path: Path, json_reader: str, timestamps: list[Any]) -> None:
+def test_traffic_iso_timestamps(
+    tmp_path: Path, json_reader: str, timestamps: list[Any], after_noon: list[float]
+) -> None:
     path = tmp_path / "iso.json"
     path.write_text(json.dumps([traffic_record(timestamp=t) for t in timestamps]))
-    np.testing.assert_allclose(read_states(path).states.time_s, [NOON, NOON + 1])
+    np.testing.assert_allclose(read_states(path).states.time_s - NOON, after_noon, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["flights.jsonl", "flights.ndjson", "flights.json"])

@@ -190,6 +190,8 @@ class _Table:
         if name not in self.columns:
             raise InputError(f"{self.source}: missing column '{name}' ({self.schema} schema)")
         col = self.columns[name]
+        if pa.types.is_dictionary(col.type):  # e.g. a categorical column in Parquet
+            col = col.cast(col.type.value_type)
         return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
 
     def number(self, name: str) -> F64:

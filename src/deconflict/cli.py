@@ -1,0 +1,272 @@
+"""The ``deconflict`` command line: thin commands over the library.
+
+Every error a user can cause ends in one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from deconflict import sample
+from deconflict.detect.areas import read_areas
+from deconflict.detect.engine import Conflicts, Criteria, detect
+from deconflict.errors import DeconflictError, InputError
+from deconflict.readers import read_states
+from deconflict.units import m_to_ft, m_to_nm
+from deconflict.writers import write_conflicts, write_states
+
+_err = Console(stderr=True, highlight=False)
+
+
+def _say(line: str) -> None:
+    """One plain line on stderr (no markup, no wrapping)."""
+    click.echo(line, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="deconflict")
+def cli() -> None:
+    """deconflict: a deconfliction line for aircraft of parties that share an airspace.
+
+    Start with `deconflict demo`, or `deconflict detect STATES.csv` on your own data.
+    """
+
+
+@cli.command("detect")
+@click.argument("states", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the conflicts CSV here (default: standard output).",
+)
+@click.option("--hsep-nm", default=5.0, show_default=True, help="Horizontal minimum, NM.")
+@click.option("--vsep-ft", default=1000.0, show_default=True, help="Vertical minimum, ft.")
+@click.option("--lookahead-s", default=300.0, show_default=True, help="Lookahead, seconds.")
+@click.option(
+    "--cross-party-only", is_flag=True, help="Only pairs of different parties (needs 'party')."
+)
+@click.option(
+    "--window",
+    "window_s",
+    type=float,
+    help="Group rows into windows of S seconds; each aircraft's latest state in a window "
+    "is extrapolated to the window's end. Default: rows sharing a timestamp.",
+)
+@click.option("--exclude-ground", is_flag=True, help="Drop aircraft reported on the ground.")
+@click.option("--min-altitude-ft", type=float, help="Drop aircraft below this altitude.")
+@click.option(
+    "--vsep-tolerance-ft",
+    default=0.0,
+    show_default=True,
+    help="Altitude quantisation allowance: vertical LoS needs |dz| < vsep - tolerance "
+    "(ADS-B reports in 25 ft steps; 50 keeps adjacent flight levels apart).",
+)
+@click.option(
+    "--areas",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GeoJSON polygons with their own minima (properties hsep_nm, vsep_ft, "
+    "lower_ft, upper_ft), e.g. 3 NM in a terminal area.",
+)
+@click.option("--strict", is_flag=True, help="Fail on any bad row instead of dropping it.")
+def detect_command(
+    states: Path,
+    output: Path | None,
+    hsep_nm: float,
+    vsep_ft: float,
+    lookahead_s: float,
+    cross_party_only: bool,
+    window_s: float | None,
+    exclude_ground: bool,
+    min_altitude_ft: float | None,
+    vsep_tolerance_ft: float,
+    areas: Path | None,
+    strict: bool,
+) -> None:
+    """Find the pairs of aircraft predicted to lose separation.
+
+    STATES is a CSV, Parquet, JSON or JSON-lines file of state vectors: the canonical
+    schema (timestamp, id, party, latitude, longitude, altitude ft, groundspeed kt,
+    track deg, vertical_rate ft/min), OpenSky state vectors, or `traffic` JSON.
+    Rows sharing a timestamp form one snapshot. A loss of separation is a horizontal
+    distance < --hsep-nm and an altitude difference < --vsep-ft at the same time,
+    with straight-line constant-velocity motion over --lookahead-s.
+
+    Output columns: timestamp,id1,id2,party1,party2,t_in_s,t_out_s,tcpa_s,dcpa_nm,
+    dz_cpa_ft,los_now (one row per conflicting pair per snapshot, id1 < id2).
+    """
+    criteria = Criteria(
+        hsep_nm=hsep_nm,
+        vsep_ft=vsep_ft,
+        lookahead_s=lookahead_s,
+        cross_party_only=cross_party_only,
+        window_s=window_s,
+        exclude_onground=exclude_ground,
+        min_altitude_ft=min_altitude_ft,
+        vsep_tolerance_ft=vsep_tolerance_ft,
+        areas=read_areas(areas) if areas is not None else (),
+    )
+    started = time.perf_counter()
+    read = read_states(states, strict=strict)
+    if read.bad.count:
+        _say(f"warning: {read.bad.describe(read.source, read.row_unit)}")
+    with _progress("detecting") as advance:
+        conflicts = detect(read.states, criteria, progress=advance)
+    with _output(output) as out:
+        write_conflicts(conflicts, out)
+    elapsed = time.perf_counter() - started
+    if output is not None:
+        _print_table(conflicts)
+    now = int(conflicts.los_now.sum())
+    _say(
+        f"{len(conflicts)} conflicts ({now} in loss of separation now) in "
+        f"{conflicts.snapshots} snapshots of {conflicts.aircraft_states} aircraft states, "
+        f"{elapsed:.2f} s" + (f" -> {output}" if output else "")
+    )
+
+
+@cli.command("sample")
+@click.argument("kind", type=click.Choice(["dense", "world"]))
+@click.option("-n", "--aircraft", default=2000, show_default=True, help="Number of aircraft.")
+@click.option("--seed", default=0, show_default=True, help="Random seed.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    help="CSV file to write (canonical schema).",
+)  # fmt: skip
+def sample_command(kind: str, aircraft: int, seed: int, output: Path) -> None:
+    """Write a generated snapshot: `dense` (1,000 km box, FL200-400) or `world` (routes)."""
+    if aircraft < 0:
+        raise click.BadParameter("must be >= 0", param_hint="--aircraft")
+    make = sample.dense_box if kind == "dense" else sample.world_routes
+    with _output(output) as out:
+        write_states(make(aircraft, seed=seed), out)
+    _say(f"{aircraft} aircraft ({kind}) -> {output}")
+
+
+@cli.command("demo")
+@click.option("--dir", "directory", default="out", show_default=True, type=click.Path())
+def demo_command(directory: str) -> None:
+    """Generate a busy sample of three parties and detect its cross-party conflicts."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    states_csv, conflicts_csv = folder / "sample.csv", folder / "conflicts.csv"
+    context = click.get_current_context()
+    context.invoke(sample_command, kind="dense", aircraft=1000, seed=1, output=states_csv)
+    context.invoke(
+        detect_command,
+        states=states_csv,
+        output=conflicts_csv,
+        hsep_nm=5.0,
+        vsep_ft=1000.0,
+        lookahead_s=300.0,
+        cross_party_only=True,
+        window_s=None,
+        exclude_ground=False,
+        min_altitude_ft=None,
+        vsep_tolerance_ft=0.0,
+        areas=None,
+        strict=False,
+    )
+
+
+def _print_table(conflicts: Conflicts, rows: int = 10) -> None:
+    """The most urgent conflicts: in LoS now first, then by time to loss of separation."""
+    if not len(conflicts):
+        return
+    order = np.lexsort((conflicts.t_in_s, ~conflicts.los_now))[:rows]
+    table = Table(title=f"first {min(rows, len(conflicts))} of {len(conflicts)} conflicts")
+    for name in ("id1", "party1", "id2", "party2", "t_in s", "tcpa s", "dcpa NM", "dz ft"):
+        table.add_column(name, justify="right" if name[0] in "td" and name[1] != "d" else "left")
+    for k in order:
+        table.add_row(
+            conflicts.id1[k],
+            conflicts.party1[k],
+            conflicts.id2[k],
+            conflicts.party2[k],
+            "now" if conflicts.los_now[k] else f"{conflicts.t_in_s[k]:.0f}",
+            f"{conflicts.tcpa_s[k]:.0f}",
+            f"{m_to_nm(conflicts.dcpa_m[k]):.2f}",
+            f"{m_to_ft(conflicts.dz_cpa_m[k]):.0f}",
+        )
+    Console().print(table)
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            yield out
+    except OSError as e:
+        raise InputError(f"{path}: cannot write ({e.strerror})") from None
+
+
+@contextmanager
+def _progress(what: str, delay_s: float = 1.0) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback that shows a bar only once the work has taken ``delay_s``."""
+    started = time.perf_counter()
+    bar: Progress | None = None
+    task = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar, task
+        if bar is None:
+            if time.perf_counter() - started < delay_s or done >= total:
+                return
+            bar = Progress(
+                TextColumn(what),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} snapshots"),
+                TimeRemainingColumn(),
+                console=_err,
+                transient=True,
+            )
+            bar.start()
+            task = bar.add_task(what, total=total)
+        assert task is not None
+        bar.update(task, completed=done)
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+def main() -> None:
+    """Entry point: click's parsing, and one line for every error a user can cause."""
+    try:
+        cli.main(standalone_mode=False, prog_name="deconflict")
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        _say("deconflict: aborted")
+        sys.exit(130)
+    except click.ClickException as e:
+        command = f" {sys.argv[1]}" if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else ""
+        _say(f"deconflict: error: {e.format_message()} (see deconflict{command} --help)")
+        sys.exit(2)
+    except DeconflictError as e:
+        _say(f"deconflict: error: {e}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as e:  # a bug: one line, unless asked for the traceback
+        if os.environ.get("DECONFLICT_DEBUG"):
+            raise
+        _say(f"deconflict: internal error: {type(e).__name__}: {e} (DECONFLICT_DEBUG=1 shows more)")
+        sys.exit(1)

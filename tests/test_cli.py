@@ -1,0 +1,178 @@
+"""The command line as a user meets it: exit codes, output, and one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deconflict import cli, sample
+from deconflict.detect.engine import Criteria, detect
+from deconflict.writers import CONFLICT_COLUMNS, write_states
+
+
+def run(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.argv", ["deconflict", *args])
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as e:
+        code = int(e.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def sample_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "sample.csv"
+    with open(path, "w", newline="") as f:
+        write_states(sample.dense_box(600, seed=5, width_m=200_000.0), f)
+    return path
+
+
+def test_detect_writes_the_documented_csv(
+    sample_csv: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(["detect", str(sample_csv)], capsys, monkeypatch)
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert tuple(rows[0]) == CONFLICT_COLUMNS
+    body = rows[1:]
+    assert len(body) > 10
+    assert all(r[1] < r[2] for r in body)
+    assert body == sorted(body, key=lambda r: (float(r[0]), r[1], r[2]))
+    assert {r[10] for r in body} <= {"true", "false"}
+    assert f"{len(body)} conflicts" in err
+    assert err.count("\n") == 1  # the one-line summary
+
+
+def test_detect_matches_the_python_api(
+    sample_csv: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deconflict.readers import read_states
+
+    code, out, _ = run(
+        ["detect", str(sample_csv), "--hsep-nm", "3", "--cross-party-only"], capsys, monkeypatch
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    api = detect(read_states(sample_csv).states, Criteria(hsep_nm=3.0, cross_party_only=True))
+    assert [(r["id1"], r["id2"]) for r in rows] == list(zip(api.id1, api.id2, strict=True))
+    assert all(r["party1"] != r["party2"] for r in rows)
+    assert np.allclose([float(r["dcpa_nm"]) for r in rows], api.dcpa_m / 1852.0, atol=1e-4)
+
+
+def test_detect_to_file_prints_a_table(
+    sample_csv: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out_csv = tmp_path / "conflicts.csv"
+    code, out, err = run(["detect", str(sample_csv), "-o", str(out_csv)], capsys, monkeypatch)
+    assert code == 0
+    assert "conflicts" in out and "dcpa NM" in out  # the short table
+    assert out_csv.read_text().startswith(",".join(CONFLICT_COLUMNS))
+    assert str(out_csv) in err
+
+
+def test_sample_and_demo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, _ = run(["sample", "world", "-n", "300", "-o", str(tmp_path / "w.csv")], capsys, monkeypatch)  # fmt: skip
+    assert code == 0
+    assert len((tmp_path / "w.csv").read_text().splitlines()) == 301
+    code, out, err = run(["demo", "--dir", str(tmp_path / "demo")], capsys, monkeypatch)
+    assert code == 0
+    assert (tmp_path / "demo" / "conflicts.csv").exists()
+    assert "conflicts" in err
+
+
+@pytest.mark.parametrize("command", [[], ["detect"], ["sample"], ["demo"]])
+def test_help(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run([*command, "--help"], capsys, monkeypatch)
+    assert code == 0
+    assert "Usage:" in out
+    if command == ["detect"]:
+        for option in ("--hsep-nm", "--vsep-ft", "--lookahead-s", "--cross-party-only", "--window"):
+            assert option in out
+
+
+def bad_files(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
+    missing_column = tmp_path / "nocol.csv"
+    missing_column.write_text("timestamp,id,latitude,longitude,groundspeed,track,vertical_rate\n")
+    good = tmp_path / "good.csv"
+    header = "timestamp,id,latitude,longitude,altitude,groundspeed,track,vertical_rate\n"
+    good.write_text(header + "0,a,10,10,30000,400,90,0\n0,b,10,10.1,30000,400,90,0\n")
+    one_bad = tmp_path / "one_bad.csv"
+    one_bad.write_text(header + "0,a,10,10,30000,400,90,0\n0,b,95,10,30000,400,90,0\n")
+    areas = tmp_path / "areas.geojson"
+    areas.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature"}]}))
+    return {
+        "missing file": (["detect", str(tmp_path / "nope.csv")], "nope.csv"),
+        "missing column": (["detect", str(missing_column)], "altitude"),
+        "bad option value": (["detect", str(good), "--hsep-nm", "-1"], "hsep_nm"),
+        "not a number": (["detect", str(good), "--lookahead-s", "abc"], "lookahead"),
+        "unknown option": (["detect", str(good), "--frobnicate"], "frobnicate"),
+        "no party column": (["detect", str(good), "--cross-party-only"], "party"),
+        "strict": (["detect", str(one_bad), "--strict"], "latitude"),
+        "unwritable output": (["detect", str(good), "-o", str(tmp_path / "no/dir/x.csv")], "x.csv"),
+        "bad areas": (["detect", str(good), "--areas", str(areas)], "areas.geojson"),
+        "bad window": (["detect", str(good), "--window", "0"], "window"),
+        "unknown command": (["frobnicate"], "frobnicate"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing file",
+        "missing column",
+        "bad option value",
+        "not a number",
+        "unknown option",
+        "no party column",
+        "strict",
+        "unwritable output",
+        "bad areas",
+        "bad window",
+        "unknown command",
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(
+    case: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args, mentioned = bad_files(tmp_path)[case]
+    code, _, err = run(args, capsys, monkeypatch)
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert err.startswith("deconflict: error:")
+    assert mentioned in err
+    assert "Traceback" not in err
+
+
+def test_bad_rows_are_reported_and_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "some_bad.csv"
+    f.write_text(
+        "timestamp,id,latitude,longitude,altitude,groundspeed,track,vertical_rate\n"
+        "0,a,10,10,30000,400,90,0\n"
+        "0,b,10,10.01,30000,400,90,0\n"
+        "0,c,10,10,200000,400,90,0\n"
+    )
+    code, out, err = run(["detect", str(f)], capsys, monkeypatch)
+    assert code == 0
+    assert "1 bad rows" in err and "altitude" in err and "4" in err  # line 4 of the file
+    assert len(out.splitlines()) == 2  # header and the pair a-b
