@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from deconflict.detect import cpa
+from deconflict.tactical import cpa
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from deconflict import cli, sample
-from deconflict.detect.engine import Criteria, detect
+from deconflict.tactical.engine import Criteria, detect
 from deconflict.writers import CONFLICT_COLUMNS, write_states
 
 
@@ -85,10 +85,11 @@ def test_detect_to_file_prints_a_table(
 def test_sample_and_demo(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, _, _ = run(["sample", "world", "-n", "300", "-o", str(tmp_path / "w.csv")], capsys, monkeypatch)  # fmt: skip
+    world = ["sample", "world", "-n", "300", "-o", str(tmp_path / "w.csv")]
+    code, _, _ = run(world, capsys, monkeypatch)
     assert code == 0
     assert len((tmp_path / "w.csv").read_text().splitlines()) == 301
-    code, out, err = run(["demo", "--dir", str(tmp_path / "demo")], capsys, monkeypatch)
+    code, _, err = run(["demo", "--dir", str(tmp_path / "demo")], capsys, monkeypatch)
     assert code == 0
     assert (tmp_path / "demo" / "conflicts.csv").exists()
     assert "conflicts" in err

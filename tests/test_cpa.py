@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from deconflict.detect import cpa
+from deconflict.tactical import cpa
 from reference import ScalarEncounter, scalar_encounter
 
 H = 9260.0  # 5 NM

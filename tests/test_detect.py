@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from pyproj import Geod
 
-from deconflict.detect import cpa, engine
-from deconflict.detect.areas import read_areas
-from deconflict.detect.engine import Criteria, detect
 from deconflict.errors import OptionError
 from deconflict.states import StateVectors
+from deconflict.tactical import cpa, engine
+from deconflict.tactical.areas import read_areas
+from deconflict.tactical.engine import Criteria, detect
 from deconflict.units import fpm_to_mps, ft_to_m, kt_to_mps, nm_to_m
 from reference import all_pairs
 

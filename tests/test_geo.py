@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from pyproj import Geod
 
 from deconflict import geo
-from deconflict.detect import cpa
+from deconflict.tactical import cpa
 
 WGS84 = Geod(ellps="WGS84")
 H = 9_260.0

@@ -20,10 +20,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from deconflict import sample
-from deconflict.detect.areas import read_areas
-from deconflict.detect.engine import Conflicts, Criteria, detect
 from deconflict.errors import DeconflictError, InputError
 from deconflict.readers import read_states
+from deconflict.tactical.areas import read_areas
+from deconflict.tactical.engine import Conflicts, Criteria, detect
 from deconflict.units import m_to_ft, m_to_nm
 from deconflict.writers import write_conflicts, write_states
 

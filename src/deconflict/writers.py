@@ -11,8 +11,8 @@ from typing import TextIO
 
 import numpy as np
 
-from deconflict.detect.engine import Conflicts
 from deconflict.states import StateVectors
+from deconflict.tactical.engine import Conflicts
 from deconflict.units import m_to_ft, m_to_nm, mps_to_fpm, mps_to_kt
 
 CONFLICT_COLUMNS = (

@@ -15,10 +15,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from deconflict import geo
-from deconflict.detect import broad, cpa
-from deconflict.detect.areas import MinimaArea, aircraft_minima
 from deconflict.errors import OptionError
 from deconflict.states import StateVectors
+from deconflict.tactical import broad, cpa
+from deconflict.tactical.areas import MinimaArea, aircraft_minima
 from deconflict.units import ft_to_m, nm_to_m
 
 F64 = NDArray[np.float64]
@@ -183,6 +183,30 @@ def _considered(states: StateVectors, criteria: Criteria) -> StateVectors:
     return states if keep.all() else states.take(keep)
 
 
+def prepare(snapshot: StateVectors, criteria: Criteria) -> tuple[cpa.Kinematics, F64, F64]:
+    """The kinematics of a snapshot and the minima (m) each aircraft is held to, less the
+    threshold epsilon and the quantisation tolerance: what ``snapshot_conflicts`` takes."""
+    kin = cpa.kinematics(
+        snapshot.latitude_deg,
+        snapshot.longitude_deg,
+        snapshot.altitude_m,
+        snapshot.groundspeed_mps,
+        snapshot.track_deg,
+        snapshot.vertical_rate_mps,
+    )
+    h, v = aircraft_minima(
+        criteria.areas,
+        snapshot.latitude_deg,
+        snapshot.longitude_deg,
+        snapshot.altitude_m,
+        nm_to_m(criteria.hsep_nm),
+        ft_to_m(criteria.vsep_ft),
+    )
+    h -= THRESHOLD_EPSILON_M
+    v -= ft_to_m(criteria.vsep_tolerance_ft) + THRESHOLD_EPSILON_M
+    return kin, h, v
+
+
 def detect(
     states: StateVectors,
     criteria: Criteria | None = None,
@@ -195,32 +219,13 @@ def detect(
     criteria = criteria or Criteria()
     if criteria.cross_party_only and not states.has_party:
         raise OptionError("cross-party-only needs a 'party' column in the states")
-    hsep_m, vsep_m = nm_to_m(criteria.hsep_nm), ft_to_m(criteria.vsep_ft)
-    tolerance_m = ft_to_m(criteria.vsep_tolerance_ft)
     groups = list(snapshots(states, criteria.window_s))
     columns: dict[str, list[NDArray[np.generic]]] = {name: [] for name in _COLUMNS}
     aircraft_states = 0
     for done, (time_s, snapshot) in enumerate(groups, start=1):
         snapshot = _considered(snapshot, criteria)
         aircraft_states += len(snapshot)
-        kin = cpa.kinematics(
-            snapshot.latitude_deg,
-            snapshot.longitude_deg,
-            snapshot.altitude_m,
-            snapshot.groundspeed_mps,
-            snapshot.track_deg,
-            snapshot.vertical_rate_mps,
-        )
-        h, v = aircraft_minima(
-            criteria.areas,
-            snapshot.latitude_deg,
-            snapshot.longitude_deg,
-            snapshot.altitude_m,
-            hsep_m,
-            vsep_m,
-        )
-        h -= THRESHOLD_EPSILON_M
-        v -= tolerance_m + THRESHOLD_EPSILON_M
+        kin, h, v = prepare(snapshot, criteria)
         keep_pair = _cross_party(snapshot.party) if criteria.cross_party_only else _every_pair
         i, j, found = snapshot_conflicts(kin, h, v, criteria.lookahead_s, keep_pair)
         _append_rows(columns, time_s, snapshot, i, j, found)

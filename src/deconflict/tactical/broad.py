@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from deconflict import geo
-from deconflict.detect.cpa import Kinematics
+from deconflict.tactical.cpa import Kinematics
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]

@@ -1,1 +1,0 @@
-"""Tactical conflict detection: broad phase (``broad``), exact pairs (``cpa``), ``engine``."""
