@@ -1,6 +1,7 @@
 """Simple, slow references the fast paths are checked against.
 
-- ``all_pairs``: every pair of a snapshot through the exact kernel, no broad phase. The
+- ``all_pairs``: every pair of a snapshot through the exact test the engine applies to its
+  candidates (``engine.pair_encounters``), with no broad phase. The
   engine must find exactly its pairs (this is what checks the broad phase), and the
   benchmark times the engine against it.
 - ``scalar_encounter``: the loss-of-separation interval and closest approach of one pair,
@@ -17,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from deconflict.tactical import cpa
+from deconflict.tactical.engine import pair_encounters
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -45,12 +47,7 @@ def all_pairs(
         if keep_pair is not None:
             keep = keep_pair(i, j)
             i, j = i[keep], j[keep]
-        enc = cpa.encounters(
-            cpa.pair_geometry(kin, i, j),
-            np.maximum(hsep_m[i], hsep_m[j]),
-            np.maximum(vsep_m[i], vsep_m[j]),
-            lookahead_s,
-        )
+        enc = pair_encounters(kin, i, j, hsep_m, vsep_m, lookahead_s)
         hit = enc.conflict
         found_i.append(i[hit])
         found_j.append(j[hit])

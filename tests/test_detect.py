@@ -378,3 +378,18 @@ def test_duplicate_rows_keep_the_last() -> None:
 def test_bad_criteria(criteria: dict[str, float]) -> None:
     with pytest.raises(OptionError):
         Criteria(**criteria)  # type: ignore[arg-type]
+
+
+def test_progress_is_reported_per_snapshot() -> None:
+    rows = [{"time": float(t), "id": "A", "lat": 0.0, "lon": 0.0} for t in range(4)]
+    calls: list[tuple[int, int]] = []
+    detect(states(rows), progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_empty_and_single_aircraft_inputs() -> None:
+    empty = states([])
+    c = detect(empty)
+    assert (len(c), c.snapshots, c.aircraft_states) == (0, 0, 0)
+    alone = detect(states([{"id": "A", "lat": 0.0, "lon": 0.0}]))
+    assert (len(alone), alone.snapshots, alone.aircraft_states) == (0, 1, 1)

@@ -521,11 +521,14 @@ def _json_column(values: list[Any]) -> Any:
 # --- schemas ---------------------------------------------------------------------------------
 
 
-def _canonical(t: _Table) -> StateVectors:
+def _feet_and_knots(
+    t: _Table, time_s: NDArray[np.float64], ids: NDArray[np.str_], party: NDArray[np.str_] | None
+) -> StateVectors:
+    """The columns the canonical schema and `traffic` share: degrees, ft, kt, ft/min."""
     return StateVectors.from_arrays(
-        time_s=t.time("timestamp"),
-        id=t.text("id"),
-        party=t.text("party") if t.has("party") else None,
+        time_s=time_s,
+        id=ids,
+        party=party,
         latitude_deg=t.number("latitude"),
         longitude_deg=t.number("longitude"),
         altitude_m=ft_to_m(t.number("altitude")),
@@ -536,6 +539,11 @@ def _canonical(t: _Table) -> StateVectors:
         callsign=t.text("callsign") if t.has("callsign") else None,
         source_row=t.rows,
     )
+
+
+def _canonical(t: _Table) -> StateVectors:
+    party = t.text("party") if t.has("party") else None
+    return _feet_and_knots(t, t.time("timestamp"), t.text("id"), party)
 
 
 def _opensky(t: _Table) -> StateVectors:
@@ -558,19 +566,8 @@ def _opensky(t: _Table) -> StateVectors:
 
 
 def _traffic(t: _Table) -> StateVectors:
-    return StateVectors.from_arrays(
-        time_s=t.time("timestamp", per_second=1000.0),  # epoch milliseconds
-        id=t.text("icao24"),
-        latitude_deg=t.number("latitude"),
-        longitude_deg=t.number("longitude"),
-        altitude_m=ft_to_m(t.number("altitude")),
-        groundspeed_mps=kt_to_mps(t.number("groundspeed")),
-        track_deg=t.number("track"),
-        vertical_rate_mps=fpm_to_mps(t.number("vertical_rate")),
-        onground=t.flag("onground") if t.has("onground") else None,
-        callsign=t.text("callsign") if t.has("callsign") else None,
-        source_row=t.rows,
-    )
+    time_s = t.time("timestamp", per_second=1000.0)  # epoch milliseconds
+    return _feet_and_knots(t, time_s, t.text("icao24"), None)
 
 
 _BUILDERS: dict[str, Callable[[_Table], StateVectors]] = {

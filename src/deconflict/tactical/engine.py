@@ -95,14 +95,21 @@ def snapshot_conflicts(
     i, j = broad.candidate_pairs(kin, hmax, vmax, lookahead_s)
     keep = keep_pair(i, j)
     i, j = i[keep], j[keep]
-    found = cpa.encounters(
+    found = pair_encounters(kin, i, j, hsep_m, vsep_m, lookahead_s)
+    hit = found.conflict
+    return i[hit], j[hit], found.take(hit)
+
+
+def pair_encounters(
+    kin: cpa.Kinematics, i: I64, j: I64, hsep_m: F64, vsep_m: F64, lookahead_s: float
+) -> cpa.Encounters:
+    """The exact test of pairs (i, j), each held to the larger minima of its two aircraft."""
+    return cpa.encounters(
         cpa.pair_geometry(kin, i, j),
         np.maximum(hsep_m[i], hsep_m[j]),
         np.maximum(vsep_m[i], vsep_m[j]),
         lookahead_s,
     )
-    hit = found.conflict
-    return i[hit], j[hit], found.take(hit)
 
 
 PairFilter = Callable[[I64, I64], NDArray[np.bool_]]
