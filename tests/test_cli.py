@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from deconflict import cli, sample
 from deconflict.tactical.engine import Criteria, detect
@@ -177,3 +178,16 @@ def test_bad_rows_are_reported_and_dropped(
     assert code == 0
     assert "1 bad rows" in err and "altitude" in err and "4" in err  # line 4 of the file
     assert len(out.splitlines()) == 2  # header and the pair a-b
+
+
+def test_progress_bar_appears_only_after_the_delay() -> None:
+    def shown(delay_s: float) -> str:
+        screen = io.StringIO()
+        terminal = Console(file=screen, force_terminal=True, width=100)
+        with cli._progress("detecting", delay_s=delay_s, console=terminal) as advance:
+            for done in range(1, 4):
+                advance(done, 4)
+        return screen.getvalue()
+
+    assert shown(3600.0) == ""  # quick work: no bar at all
+    assert "detecting" in shown(0.0) and "3/4 snapshots" in shown(0.0)

@@ -11,21 +11,21 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
-import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from deconflict import sample
 from deconflict.errors import DeconflictError, InputError
-from deconflict.readers import read_states
-from deconflict.tactical.areas import read_areas
-from deconflict.tactical.engine import Conflicts, Criteria, detect
 from deconflict.units import m_to_ft, m_to_nm
-from deconflict.writers import write_conflicts, write_states
+
+if TYPE_CHECKING:
+    from deconflict.tactical.engine import Conflicts
+
+# numba, pyarrow and pyproj are imported inside the commands that need them, so that
+# `deconflict --help` answers at once.
 
 _err = Console(stderr=True, highlight=False)
 
@@ -107,6 +107,11 @@ def detect_command(
     Output columns: timestamp,id1,id2,party1,party2,t_in_s,t_out_s,tcpa_s,dcpa_nm,
     dz_cpa_ft,los_now (one row per conflicting pair per snapshot, id1 < id2).
     """
+    from deconflict.readers import read_states
+    from deconflict.tactical.areas import read_areas
+    from deconflict.tactical.engine import Criteria, detect
+    from deconflict.writers import write_conflicts
+
     criteria = Criteria(
         hsep_nm=hsep_nm,
         vsep_ft=vsep_ft,
@@ -147,6 +152,9 @@ def detect_command(
 )  # fmt: skip
 def sample_command(kind: str, aircraft: int, seed: int, output: Path) -> None:
     """Write a generated snapshot: `dense` (1,000 km box, FL200-400) or `world` (routes)."""
+    from deconflict import sample
+    from deconflict.writers import write_states
+
     if aircraft < 0:
         raise click.BadParameter("must be >= 0", param_hint="--aircraft")
     make = sample.dense_box if kind == "dense" else sample.world_routes
@@ -183,6 +191,9 @@ def demo_command(directory: str) -> None:
 
 def _print_table(conflicts: Conflicts, rows: int = 10) -> None:
     """The most urgent conflicts: in LoS now first, then by time to loss of separation."""
+
+    import numpy as np
+
     if not len(conflicts):
         return
     order = np.lexsort((conflicts.t_in_s, ~conflicts.los_now))[:rows]
@@ -216,8 +227,11 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 
 @contextmanager
-def _progress(what: str, delay_s: float = 1.0) -> Iterator[Callable[[int, int], None]]:
-    """A progress callback that shows a bar only once the work has taken ``delay_s``."""
+def _progress(
+    what: str, delay_s: float = 1.0, console: Console = _err
+) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback that shows a bar only once the work has taken ``delay_s`` (and
+    only on a terminal: rich draws nothing into a pipe or a log)."""
     started = time.perf_counter()
     bar: Progress | None = None
     task = None
@@ -232,7 +246,7 @@ def _progress(what: str, delay_s: float = 1.0) -> Iterator[Callable[[int, int], 
                 BarColumn(),
                 TextColumn("{task.completed}/{task.total} snapshots"),
                 TimeRemainingColumn(),
-                console=_err,
+                console=console,
                 transient=True,
             )
             bar.start()
