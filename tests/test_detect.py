@@ -393,3 +393,63 @@ def test_empty_and_single_aircraft_inputs() -> None:
     assert (len(c), c.snapshots, c.aircraft_states) == (0, 0, 0)
     alone = detect(states([{"id": "A", "lat": 0.0, "lon": 0.0}]))
     assert (len(alone), alone.snapshots, alone.aircraft_states) == (0, 1, 1)
+
+
+# The named edge cases of the kernel, now on real coordinates through the whole engine
+# (broad phase included), at several places: each must give the expected answer and
+# exactly the all-pairs reference's pairs.
+
+EDGE_PLACES = [(0.0, 0.0), (45.0, 179.99), (-30.0, -180.0), (89.2, 45.0), (-89.9, 100.0)]
+
+
+def pair_at(
+    place: tuple[float, float],
+    bearing_deg: float,
+    distance_m: float,
+    own: tuple[float, float, float],
+    other: tuple[float, float, float],
+    dz_ft: float = 0.0,
+) -> StateVectors:
+    """Aircraft A at ``place`` and B at ``distance_m`` along ``bearing_deg``; each moves with
+    (track relative to the A->B bearing, groundspeed kt, vertical rate ft/min)."""
+    lat, lon = place
+    lon2, lat2, back = WGS84.fwd(lon, lat, bearing_deg, distance_m)
+    forward_at_b = (back + 180.0) % 360.0  # the A->B direction, as seen at B
+    return states(
+        [
+            {"id": "A", "lat": lat, "lon": lon, "trk": (bearing_deg + own[0]) % 360,
+             "gs_kt": own[1], "vs_fpm": own[2], "alt_ft": 20_000.0},
+            {"id": "B", "lat": lat2, "lon": lon2, "trk": (forward_at_b + other[0]) % 360,
+             "gs_kt": other[1], "vs_fpm": other[2], "alt_ft": 20_000.0 + dz_ft},
+        ]
+    )  # fmt: skip
+
+
+NM = 1852.0
+EDGE_CASES = {
+    # name: (distance, A motion, B motion, dz_ft, expected conflict, expected LoS now)
+    "head-on": (20 * NM, (0, 450, 0), (180, 450, 0), 0.0, True, False),
+    "overtaking": (8 * NM, (0, 480, 0), (0, 400, 0), 0.0, True, False),
+    "overtaking-too-slowly": (30 * NM, (0, 410, 0), (0, 400, 0), 0.0, False, False),
+    "parallel-equal-speed-inside": (4 * NM, (90, 400, 0), (90, 400, 0), 0.0, True, True),
+    "parallel-equal-speed-outside": (6 * NM, (90, 400, 0), (90, 400, 0), 0.0, False, False),
+    "vertical-only": (0.5 * NM, (0, 0, 2000), (0, 0, -2000), 3000.0, True, False),
+    "already-in-los": (1 * NM, (180, 300, 0), (0, 300, 0), 500.0, True, True),
+    "groundspeed-zero": (3 * NM, (0, 0, 0), (0, 0, 0), 0.0, True, True),
+    "just-outside-h": (5 * NM + 2.0, (0, 0, 0), (0, 0, 0), 0.0, False, False),
+    "just-inside-h": (5 * NM - 2.0, (0, 0, 0), (0, 0, 0), 0.0, True, True),
+    "exactly-1000-ft": (0.1 * NM, (0, 0, 0), (0, 0, 0), 1000.0, False, False),
+}
+
+
+@pytest.mark.parametrize("place", EDGE_PLACES)
+@pytest.mark.parametrize("name", list(EDGE_CASES))
+def test_named_edge_cases_on_the_globe(place: tuple[float, float], name: str) -> None:
+    distance, own, other, dz_ft, conflict, los_now = EDGE_CASES[name]
+    s = pair_at(place, 30.0, distance, own, other, dz_ft)
+    found = detect(s)
+    assert len(found) == int(conflict), name
+    if conflict:
+        assert bool(found.los_now[0]) is los_now
+    kin, h, v = engine.prepare(s, Criteria())
+    assert_same_as_reference(kin, h, v, 300.0)
