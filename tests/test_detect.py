@@ -14,7 +14,7 @@ from pyproj import Geod
 
 from deconflict.errors import OptionError
 from deconflict.states import StateVectors
-from deconflict.tactical import cpa, engine
+from deconflict.tactical import broad, cpa, engine
 from deconflict.tactical.areas import read_areas
 from deconflict.tactical.engine import Criteria, detect
 from deconflict.units import fpm_to_mps, ft_to_m, kt_to_mps, nm_to_m
@@ -453,3 +453,25 @@ def test_named_edge_cases_on_the_globe(place: tuple[float, float], name: str) ->
         assert bool(found.los_now[0]) is los_now
     kin, h, v = engine.prepare(s, Criteria())
     assert_same_as_reference(kin, h, v, 300.0)
+
+
+def test_one_fast_aircraft_does_not_blow_up_the_grid() -> None:
+    """1,000 aircraft standing still and one at 1,000 m/s over an hour's lookahead: its box
+    would cover 1.6 billion median-sized cells. The grid must stay within its budget and
+    the pairs must still be the reference's."""
+    n = 1_000
+    rng = np.random.default_rng(0)
+    speed = np.zeros(n)
+    speed[0] = 1_000.0
+    kin = cpa.kinematics(
+        rng.uniform(40, 41, n), rng.uniform(0, 1, n), np.full(n, 9_000.0), speed,
+        np.full(n, 45.0), np.zeros(n),
+    )  # fmt: skip
+    h, v = np.full(n, nm_to_m(5.0)), np.full(n, ft_to_m(1000.0))
+    boxes = broad.swept_boxes(kin, float(h.max()), float(v.max()), 3_600.0)
+    lo = np.column_stack([boxes.lo_m, boxes.alt_lo_m])
+    hi = np.column_stack([boxes.hi_m, boxes.alt_hi_m])
+    cell_lo, cell_hi = broad._grid(lo - lo.min(axis=0), hi - lo.min(axis=0))
+    entries = np.prod(cell_hi - cell_lo + 1, axis=1).sum()
+    assert entries <= broad.ENTRIES_PER_AIRCRAFT * n + 1024
+    assert assert_same_as_reference(kin, h, v, 3_600.0) > 0

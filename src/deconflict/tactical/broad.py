@@ -82,16 +82,11 @@ def candidate_pairs(
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
     boxes = swept_boxes(kin, hsep_m, vsep_m, lookahead_s)
-    # 4-D boxes: ECEF x, y, z and altitude; cells about one median box wide on each axis
-    # (three on the altitude axis, where most boxes are thin and a few very tall)
+    # 4-D boxes: ECEF x, y, z and altitude
     lo = np.column_stack([boxes.lo_m, boxes.alt_lo_m])
     hi = np.column_stack([boxes.hi_m, boxes.alt_hi_m])
     origin = lo.min(axis=0)
-    span = hi.max(axis=0) - origin
-    cell = np.median(hi - lo, axis=0) * np.array([1.0, 1.0, 1.0, 3.0])
-    cell = np.maximum(np.maximum(cell, span / _MAX_CELLS), 1.0)
-    cell_lo = np.floor((lo - origin) / cell).astype(np.int64)
-    cell_hi = np.floor((hi - origin) / cell).astype(np.int64)
+    cell_lo, cell_hi = _grid(lo - origin, hi - origin)
     # number the aircraft in cell order, so that the members of a cell are near in memory
     rank = np.argsort(_key(cell_lo[:, 0], cell_lo[:, 1], cell_lo[:, 2], cell_lo[:, 3]))
     lo, hi, cell_lo, cell_hi = lo[rank], hi[rank], cell_lo[rank], cell_hi[rank]
@@ -117,6 +112,32 @@ def candidate_pairs(
     first, second = np.minimum(a, b), np.maximum(a, b)
     order = np.lexsort((second, first))
     return first[order], second[order]
+
+
+#: most grid entries per aircraft, on average; beyond it the cells grow (see ``_grid``)
+ENTRIES_PER_AIRCRAFT = 64
+
+
+def _grid(lo: F64, hi: F64) -> tuple[I64, I64]:
+    """The first and last cell of each box on each axis.
+
+    Cells are about one median box wide (three on the altitude axis, where most boxes are
+    thin and a few very tall). Where a few boxes are far larger than the median (a fast
+    aircraft over a long lookahead), they would cover millions of cells: the cells then
+    double in size until the grid holds at most ENTRIES_PER_AIRCRAFT entries per
+    aircraft. Any cell size finds the same pairs; this one bounds memory and time.
+    """
+    span = hi.max(axis=0)
+    cell = np.median(hi - lo, axis=0) * np.array([1.0, 1.0, 1.0, 3.0])
+    cell = np.maximum(np.maximum(cell, span / _MAX_CELLS), 1.0)
+    budget = ENTRIES_PER_AIRCRAFT * len(lo) + 1024.0
+    while True:
+        cell_lo = np.floor(lo / cell).astype(np.int64)
+        cell_hi = np.floor(hi / cell).astype(np.int64)
+        entries = np.prod((cell_hi - cell_lo + 1).astype(np.float64), axis=1).sum()
+        if entries <= budget:
+            return cell_lo, cell_hi
+        cell = cell * 2.0
 
 
 _WORKERS = max(1, min(len(os.sched_getaffinity(0)), 8))
