@@ -130,6 +130,7 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "bad areas": (["detect", str(good), "--areas", str(areas)], "areas.geojson"),
         "bad window": (["detect", str(good), "--window", "0"], "window"),
         "unknown command": (["frobnicate"], "frobnicate"),
+        "demo into a file": (["demo", "--dir", str(good)], "good.csv"),
     }
 
 
@@ -147,6 +148,7 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "bad areas",
         "bad window",
         "unknown command",
+        "demo into a file",
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(
@@ -191,3 +193,16 @@ def test_progress_bar_appears_only_after_the_delay() -> None:
 
     assert shown(3600.0) == ""  # quick work: no bar at all
     assert "detecting" in shown(0.0) and "3/4 snapshots" in shown(0.0)
+
+
+def test_summary_speaks_english(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "pair.csv"
+    f.write_text(
+        "timestamp,id,latitude,longitude,altitude,groundspeed,track,vertical_rate\n"
+        "0,a,10,10,30000,0,90,0\n0,b,10,10.01,30000,0,90,0\n"
+    )
+    code, _, err = run(["detect", str(f)], capsys, monkeypatch)
+    assert code == 0
+    assert err.startswith("1 conflict (1 in loss of separation now) in 1 snapshot of 2 aircraft")

@@ -186,3 +186,21 @@ def test_vectorised_over_pairs_and_minima() -> None:
     assert e.conflict.tolist() == [True, False]
     assert math.isnan(e.t_in_s[1])
     assert e.conflict.shape == e.tcpa_s.shape == (2,)
+
+
+def test_relative_speed_too_small_to_resolve() -> None:
+    """Found in review: with a subnormal |v|², the discriminant underflows to 0; a pair
+    inside H must still be in conflict, for the whole window."""
+    for v2 in (5e-324, 1e-320):
+        g = cpa.PairGeometry(
+            r2=np.array([H * H - 0.5]), rv=np.array([0.0]), v2=np.array([v2]),
+            dz_m=np.array([0.0]), dvz_mps=np.array([0.0]),
+        )  # fmt: skip
+        e = cpa.encounters(g, H, V, T)
+        assert e.conflict[0] and e.los_now[0]
+        assert (e.t_in_s[0], e.t_out_s[0]) == (0.0, T)
+
+
+def test_tcpa_is_never_negative_zero() -> None:
+    e = one(planar(0.0, 0.0, 0.0, 0.0))
+    assert math.copysign(1.0, e.tcpa_s) == 1.0

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from pyproj import Geod
 
-from deconflict.errors import OptionError
-from deconflict.states import StateVectors
+from deconflict.errors import InputError, OptionError
+from deconflict.states import StateVectors, validate
 from deconflict.tactical import broad, cpa, engine
 from deconflict.tactical.areas import read_areas
 from deconflict.tactical.engine import Criteria, detect
@@ -373,6 +373,10 @@ def test_duplicate_rows_keep_the_last() -> None:
         {"window_s": 0.0},
         {"vsep_tolerance_ft": 1000.0},
         {"min_altitude_ft": float("inf")},
+        {"lookahead_s": 1e308},  # found in review: overflowed into missed conflicts
+        {"hsep_nm": 1e200},
+        {"window_s": 1e-300},
+        {"hsep_nm": True},
     ],
 )
 def test_bad_criteria(criteria: dict[str, float]) -> None:
@@ -475,3 +479,19 @@ def test_one_fast_aircraft_does_not_blow_up_the_grid() -> None:
     entries = np.prod(cell_hi - cell_lo + 1, axis=1).sum()
     assert entries <= broad.ENTRIES_PER_AIRCRAFT * n + 1024
     assert assert_same_as_reference(kin, h, v, 3_600.0) > 0
+
+
+def test_invalid_states_are_refused_not_half_used() -> None:
+    """Found in review: one NaN aircraft emptied the whole grid of its snapshot."""
+    s = states(
+        [
+            {"id": "A", "lat": 0.0, "lon": 0.0},
+            {"id": "B", "lat": 0.0, "lon": 0.01},
+            {"id": "C", "lat": float("nan"), "lon": 0.02},
+        ]
+    )
+    with pytest.raises(InputError, match="missing latitude: 1"):
+        detect(s)
+    good, bad = validate(s)
+    assert bad.count == 1
+    assert len(detect(good)) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -432,7 +433,36 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_directory_is_unreadable(tmp_path: Path) -> None:
     folder = tmp_path / "folder.csv"
     folder.mkdir()
-    assert "cannot read" in error_of(folder)
+    assert "not a regular file" in error_of(folder)
+
+
+def test_devices_and_pipes_are_refused(tmp_path: Path) -> None:
+    endless = tmp_path / "zero.csv"
+    endless.symlink_to("/dev/zero")
+    assert "not a regular file" in error_of(endless)  # rather than reading for ever
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    assert "not a regular file" in error_of(fifo)  # and it does not wait for a writer
+
+
+def test_csv_header_problems(tmp_path: Path) -> None:
+    cr_only = tmp_path / "cr.csv"
+    cr_only.write_bytes(b"timestamp,id,latitude\r0,a,1\r")
+    assert "malformed CSV" in error_of(cr_only)
+    twice = tmp_path / "twice.csv"
+    twice.write_text(f"{CANONICAL},altitude\n{canonical_row()},1000\n")
+    assert "duplicate column 'altitude'" in error_of(twice)
+
+
+def test_deeply_nested_json_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    for name, text in {
+        "deep.json": '[{"latitude": ' + "[" * 100_000 + "]" * 100_000 + "}]",
+        "deep.jsonl": '{"latitude": ' + '{"a": ' * 10_000 + "1" + "}" * 10_001 + "\n",
+    }.items():
+        path = tmp_path / name
+        path.write_text(text)
+        message = error_of(path)
+        assert "\n" not in message
 
 
 def test_missing_column_names_file_column_and_schema(tmp_path: Path) -> None:
@@ -530,18 +560,22 @@ def test_json_record_that_is_not_an_object(tmp_path: Path, json_reader: str) -> 
     assert "record 2 is not a JSON object" in error_of(path)
 
 
-def test_text_in_numeric_column(tmp_path: Path) -> None:
-    path = write(tmp_path / "t.csv", CANONICAL, canonical_row(), canonical_row(alt="high"))
-    message = error_of(path)
-    assert "column 'altitude'" in message
-    assert "'high' at line 3" in message
+def test_text_in_numeric_column_is_a_bad_row(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", CANONICAL, canonical_row(), canonical_row(alt="FL300"))
+    result = read_states(path)
+    assert len(result.states) == 1
+    assert result.bad.reasons == {"unreadable altitude": 1}
+    assert result.bad.first_rows == (3,)
+    assert "unreadable altitude: 1" in error_of(path, strict=True)
 
 
 def test_text_in_numeric_json_field(tmp_path: Path, json_reader: str) -> None:
     records = [traffic_record(), traffic_record(), traffic_record(groundspeed="fast")]
     path = tmp_path / "t.json"
     path.write_text(json.dumps(records))
-    assert "column 'groundspeed' has 'fast' at record 3" in error_of(path)
+    result = read_states(path)
+    assert result.bad.reasons == {"unreadable groundspeed": 1}
+    assert result.bad.first_rows == (3,)
 
 
 def test_boolean_in_numeric_json_field(tmp_path: Path, json_reader: str) -> None:
@@ -549,9 +583,12 @@ def test_boolean_in_numeric_json_field(tmp_path: Path, json_reader: str) -> None
     assert "column 'altitude' has True at line 1" in error_of(path)
 
 
-def test_unreadable_timestamp(tmp_path: Path) -> None:
-    path = write(tmp_path / "t.csv", CANONICAL, canonical_row(), canonical_row(t="yesterday"))
-    assert "column 'timestamp' has 'yesterday' at line 3" in error_of(path)
+def test_unreadable_timestamp_is_a_bad_row(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", CANONICAL, canonical_row(t="yesterday"), canonical_row())
+    result = read_states(path)
+    assert result.bad.reasons == {"unreadable timestamp": 1}
+    assert result.bad.first_rows == (2,)
+    assert len(result.states) == 1
 
 
 def test_unreadable_onground(tmp_path: Path) -> None:

@@ -136,10 +136,15 @@ def detect_command(
         _print_table(conflicts)
     now = int(conflicts.los_now.sum())
     _say(
-        f"{len(conflicts)} conflicts ({now} in loss of separation now) in "
-        f"{conflicts.snapshots} snapshots of {conflicts.aircraft_states} aircraft states, "
-        f"{elapsed:.2f} s" + (f" -> {output}" if output else "")
+        f"{_count(len(conflicts), 'conflict')} ({now} in loss of separation now) in "
+        f"{_count(conflicts.snapshots, 'snapshot')} of "
+        f"{_count(conflicts.aircraft_states, 'aircraft state')}, {elapsed:.2f} s"
+        + (f" -> {output}" if output else "")
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 @cli.command("sample")
@@ -168,7 +173,10 @@ def sample_command(kind: str, aircraft: int, seed: int, output: Path) -> None:
 def demo_command(directory: str) -> None:
     """Generate a busy sample of three parties and detect its cross-party conflicts."""
     folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{folder}: cannot make the demo folder ({e.strerror or e})") from None
     states_csv, conflicts_csv = folder / "sample.csv", folder / "conflicts.csv"
     context = click.get_current_context()
     context.invoke(sample_command, kind="dense", aircraft=1000, seed=1, output=states_csv)

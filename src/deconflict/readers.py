@@ -23,9 +23,10 @@ import io
 import json
 import os
 import re
+import stat
 import zlib
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,8 +97,12 @@ def read_states(path: str | os.PathLike[str], *, strict: bool = False) -> ReadRe
             table = _read_parquet(data, source)
         else:
             table = _read_json(data, source)
-        states, bad = validate(_BUILDERS[table.schema](table))
-    except (pa.ArrowException, ValueError, TypeError, KeyError, IndexError, RecursionError) as e:
+        states, bad = validate(_BUILDERS[table.schema](table), unreadable=table.unreadable)
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply to be state vectors") from None
+    except MemoryError:
+        raise InputError(f"{source}: too large to read into memory") from None
+    except (pa.ArrowException, ValueError, TypeError, KeyError, IndexError) as e:
         raise InputError(f"{source}: cannot read: {_one_line(e)}") from e
     if strict and bad.count:
         raise InputError(bad.describe(source, table.unit))
@@ -120,17 +125,23 @@ def _kind(source: str) -> str:
 def _load(source: str) -> bytes:
     """The file's bytes, gunzipped when they are gzip data, without a UTF-8 byte-order mark."""
     try:
+        if not stat.S_ISREG(os.stat(source).st_mode):
+            raise InputError(f"{source}: not a regular file")
         with open(source, "rb") as f:
             data = f.read()
     except FileNotFoundError:
         raise InputError(f"{source}: no such file") from None
     except OSError as e:
         raise InputError(f"{source}: cannot read ({e.strerror or e})") from None
+    except MemoryError:
+        raise InputError(f"{source}: too large to read into memory") from None
     if data.startswith(b"\x1f\x8b"):
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as e:
             raise InputError(f"{source}: corrupt gzip data ({_one_line(e)})") from None
+        except MemoryError:
+            raise InputError(f"{source}: decompresses to more than fits in memory") from None
     elif data and source.lower().endswith(".gz"):
         raise InputError(f"{source}: not gzip data despite the .gz extension")
     data = data.removeprefix(b"\xef\xbb\xbf")
@@ -182,6 +193,8 @@ class _Table:
     source: str
     schema: str
     unit: str
+    #: rows whose value in a column could not be read (made NaN): bad rows, not a bad file
+    unreadable: dict[str, NDArray[np.bool_]] = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
         return name in self.columns
@@ -204,7 +217,9 @@ class _Table:
                 return _floats(pc.cast(col, pa.float64()))
             except pa.ArrowException:
                 pass
-        raise self._bad_value(name, col, _is_number, "a number")
+        if not _is_text(col):
+            raise self._bad_value(name, col, _is_number, "a number")
+        return self._parse_each(name, col, _number_or_none)
 
     def text(self, name: str) -> NDArray[np.str_]:
         """A text column with surrounding whitespace stripped; null is ""."""
@@ -247,18 +262,19 @@ class _Table:
             return _floats(pc.cast(col, pa.float64())) / per_second
         except pa.ArrowInvalid:
             pass  # some values are ISO-8601 text: parse each distinct value once
+        return self._parse_each(name, col, lambda v: _seconds(v, per_second))
+
+    def _parse_each(self, name: str, col: Any, parse: Callable[[str], float | None]) -> F64:
+        """Parse each distinct text value once; values ``parse`` rejects become NaN and
+        their rows are recorded in ``unreadable``."""
         encoded = col.dictionary_encode()
-        distinct = [_seconds(v, per_second) for v in encoded.dictionary.to_pylist()]
-        if None in distinct:
-            raise self._bad_value(
-                name,
-                col,
-                lambda v: _seconds(v, per_second) is not None,
-                "a number or an ISO-8601 time",
-            )
-        seconds = np.array([*distinct, np.nan], dtype=np.float64)  # index -1 is null → NaN
+        distinct = [parse(v) for v in encoded.dictionary.to_pylist()]
+        values = np.array([np.nan if v is None else v for v in distinct] + [np.nan])
+        rejected = np.array([v is None for v in distinct] + [False])
         index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False))
-        return np.asarray(seconds[index], dtype=np.float64)
+        if rejected.any():
+            self.unreadable[name] = rejected[index]
+        return np.asarray(values[index], dtype=np.float64)
 
     def _bad_value(self, name: str, col: Any, ok: Callable[[str], bool], what: str) -> InputError:
         """The error for a column with a value that is not ``what``, naming the first one."""
@@ -293,11 +309,14 @@ def _floats(col: Any) -> F64:
 
 
 def _is_number(text: str) -> bool:
+    return _number_or_none(text) is not None
+
+
+def _number_or_none(text: str) -> float | None:
     try:
-        float(text)
+        return float(text)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _is_flag(text: str) -> bool:
@@ -327,7 +346,15 @@ def _read_csv(data: bytes, source: str) -> _Table:
     start = _first_line_start(data)
     end = data.find(b"\n", start)
     header = data[start : None if end < 0 else end].rstrip(b"\r").decode("utf-8", "replace")
-    names = next(csv.reader([header]), [])
+    try:
+        names = next(csv.reader([header]), [])
+    except csv.Error as e:
+        raise InputError(f"{source}: malformed CSV header: {_one_line(e)}") from None
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InputError(f"{source}: duplicate column '{duplicated[0]}'")
+    if not data.endswith(b"\n"):
+        data += b"\n"
     schema = _schema_of(names)
     wanted = _require(names, schema, source)
     convert = pa_csv.ConvertOptions(
@@ -442,6 +469,8 @@ def _arrow_json_array(data: bytes) -> tuple[Any, NDArray[np.int64]] | None:
     if not (body.startswith(b"[") and body.endswith(b"]")):
         return None
     body, separators = _BETWEEN_RECORDS.subn(b"}\n{", body[1:-1])
+    if body.count(b"{") != separators + 1 or b"[" in body:
+        return None  # nested values (not in the format; pyarrow crashes on deep ones)
     table = _arrow_json(body)
     if table is None or table.num_rows != separators + 1:
         return None
@@ -450,8 +479,10 @@ def _arrow_json_array(data: bytes) -> tuple[Any, NDArray[np.int64]] | None:
 
 def _arrow_json_lines(data: bytes) -> tuple[Any, NDArray[np.int64]] | None:
     """JSON-lines read by pyarrow, or None when its rows and the lines do not match."""
-    table = _arrow_json(data)
     rows = _nonblank_lines(data)
+    if data.count(b"{") != len(rows) or b"[" in data:
+        return None  # nested values (not in the format; pyarrow crashes on deep ones)
+    table = _arrow_json(data)
     if table is None or table.num_rows != len(rows):
         return None
     return table, rows

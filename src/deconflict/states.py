@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from deconflict.units import FT_M, KT_MPS
+from deconflict.units import FPM_MPS, FT_M, KT_MPS
 
 F64 = NDArray[np.float64]
 
@@ -20,6 +20,8 @@ F64 = NDArray[np.float64]
 MIN_ALTITUDE_M = -2_000.0 * FT_M
 MAX_ALTITUDE_M = 100_000.0 * FT_M
 MAX_GROUNDSPEED_MPS = 2_000.0 * KT_MPS
+MAX_VERTICAL_RATE_MPS = 100_000.0 * FPM_MPS
+MAX_TIME_S = 253_402_300_799.0  #: 9999-12-31T23:59:59Z
 
 
 @dataclass(frozen=True)
@@ -121,14 +123,19 @@ class BadRows:
         return f"{self.count} bad rows dropped from {source} ({why}); first at {unit} {where}"
 
 
-def validate(states: StateVectors, first: int = 5) -> tuple[StateVectors, BadRows]:
-    """Drop the rows no detector can use and say which they were.
+def problems(
+    states: StateVectors, unreadable: dict[str, NDArray[np.bool_]] | None = None
+) -> tuple[NDArray[np.bool_], dict[str, int]]:
+    """Which rows no detector can use, and how many for each reason (a row counts under
+    its first reason).
 
-    A row is bad when a needed field is missing (NaN), the latitude is outside ±90°, the
-    longitude outside ±180°, the altitude below -2,000 ft or above 100,000 ft, or the
-    groundspeed negative or above 2,000 kt. Tracks are reduced to [0, 360).
+    A row is bad when a needed field is missing (NaN) or infinite, the time is outside
+    1970-9999, the latitude outside ±90°, the longitude outside ±180°, the altitude below
+    -2,000 ft or above 100,000 ft, the groundspeed negative or above 2,000 kt, or the
+    vertical rate beyond ±100,000 ft/min. ``unreadable`` names the rows whose value in a
+    column of the source could not be read (reported as such, before anything else).
     """
-    checks: list[tuple[str, NDArray[np.bool_]]] = []
+    checks = [(f"unreadable {name}", mask) for name, mask in (unreadable or {}).items()]
     needed = {
         "time": states.time_s,
         "latitude": states.latitude_deg,
@@ -143,6 +150,7 @@ def validate(states: StateVectors, first: int = 5) -> tuple[StateVectors, BadRow
     with np.errstate(invalid="ignore"):
         checks += [
             ("missing id", states.id == ""),
+            ("time out of range", (states.time_s < 0.0) | (states.time_s > MAX_TIME_S)),
             ("latitude out of range", np.abs(states.latitude_deg) > 90.0),
             ("longitude out of range", np.abs(states.longitude_deg) > 180.0),
             (
@@ -153,15 +161,32 @@ def validate(states: StateVectors, first: int = 5) -> tuple[StateVectors, BadRow
                 "groundspeed out of range",
                 (states.groundspeed_mps < 0.0) | (states.groundspeed_mps > MAX_GROUNDSPEED_MPS),
             ),
+            (
+                "vertical rate out of range",
+                np.abs(states.vertical_rate_mps) > MAX_VERTICAL_RATE_MPS,
+            ),
         ]
     bad = np.zeros(len(states), dtype=np.bool_)
     reasons: dict[str, int] = {}
     for reason, mask in checks:
-        new = mask & ~bad  # each bad row is counted under its first reason
+        new = mask & ~bad
         if new.any():
             reasons[reason] = int(new.sum())
         bad |= mask
+    return bad, reasons
+
+
+def validate(
+    states: StateVectors,
+    first: int = 5,
+    unreadable: dict[str, NDArray[np.bool_]] | None = None,
+) -> tuple[StateVectors, BadRows]:
+    """Drop the rows no detector can use (see ``problems``) and say which they were.
+    Tracks are reduced to [0, 360)."""
+    bad, reasons = problems(states, unreadable)
     good = states.take(~bad)
-    good = replace(good, track_deg=np.mod(good.track_deg, 360.0))
+    track = np.mod(good.track_deg, 360.0)
+    track[track >= 360.0] = 0.0  # np.mod(-1e-20, 360) rounds to 360
+    good = replace(good, track_deg=track)
     rows = tuple(int(r) for r in states.source_row[bad][:first])
     return good, BadRows(count=int(bad.sum()), reasons=reasons, first_rows=rows)

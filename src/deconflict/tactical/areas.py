@@ -22,6 +22,7 @@ import shapely
 from numpy.typing import NDArray
 
 from deconflict.errors import InputError
+from deconflict.tactical import limits
 from deconflict.units import ft_to_m, nm_to_m
 
 F64 = NDArray[np.float64]
@@ -47,6 +48,8 @@ def read_areas(path: str | os.PathLike[str]) -> tuple[MinimaArea, ...]:
         raise InputError(f"{source}: cannot read the areas file ({e.strerror})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{source}: not valid JSON ({e})") from None
+    except RecursionError:
+        raise InputError(f"{source}: JSON nested too deeply") from None
     features: Any
     if isinstance(document, dict) and document.get("type") == "Feature":
         features = [document]
@@ -59,13 +62,22 @@ def read_areas(path: str | os.PathLike[str]) -> tuple[MinimaArea, ...]:
     return tuple(_area(source, k + 1, f) for k, f in enumerate(features))
 
 
-def _number(source: str, where: str, props: dict[str, Any], key: str) -> float | None:
+def _number(
+    source: str, where: str, props: dict[str, Any], key: str, bounds: tuple[float, float]
+) -> float | None:
     value = props.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        raise InputError(f"{source}: {where}: property '{key}' must be a finite number")
-    return float(value)
+    try:
+        plain = isinstance(value, int | float) and not isinstance(value, bool)
+        number = float(value) if plain else None
+    except OverflowError:  # an integer too large for a float
+        number = None
+    if number is None or not limits.within(number, bounds):
+        raise InputError(
+            f"{source}: {where}: property '{key}' must be a number in {limits.describe(bounds)}"
+        )
+    return number
 
 
 def _area(source: str, number: int, feature: Any) -> MinimaArea:
@@ -84,14 +96,12 @@ def _area(source: str, number: int, feature: Any) -> MinimaArea:
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
         raise InputError(f"{source}: {where}: 'properties' must be an object")
-    hsep = _number(source, where, props, "hsep_nm")
-    vsep = _number(source, where, props, "vsep_ft")
+    hsep = _number(source, where, props, "hsep_nm", limits.HSEP_NM)
+    vsep = _number(source, where, props, "vsep_ft", limits.VSEP_FT)
     if hsep is None and vsep is None:
         raise InputError(f"{source}: {where}: give 'hsep_nm' and/or 'vsep_ft'")
-    if (hsep is not None and hsep <= 0) or (vsep is not None and vsep <= 0):
-        raise InputError(f"{source}: {where}: minima must be positive")
-    lower = _number(source, where, props, "lower_ft")
-    upper = _number(source, where, props, "upper_ft")
+    lower = _number(source, where, props, "lower_ft", limits.MIN_ALTITUDE_FT)
+    upper = _number(source, where, props, "upper_ft", limits.MIN_ALTITUDE_FT)
     shapely.prepare(outline)
     return MinimaArea(
         name=str(props.get("name", where)),

@@ -1,11 +1,11 @@
 """The broad phase: the candidate pairs of one snapshot, without an N x N array.
 
 Each aircraft sweeps a segment over the lookahead. Its axis-aligned box in ECEF, inflated
-by a margin, and its altitude band over the lookahead are hashed into a uniform 3-D grid.
-A pair is examined once, in the grid cell that holds the lower corner of the overlap of the
-two boxes, and kept when
+by a margin, and its altitude band over the lookahead form a 4-D box, hashed into a uniform
+4-D grid. A pair is examined once, in the grid cell that holds the lower corner of the
+overlap of the two boxes, and kept when
 
-1. the ECEF boxes and the altitude bands overlap, and
+1. the two 4-D boxes overlap, and
 2. the exact test of ``cpa.py``, run with slightly widened minima and lookahead, finds a
    conflict.
 
@@ -13,11 +13,16 @@ Why nothing is missed. Let ``x(t)`` be the 3-D relative position and ``P`` the p
 on the pair's plane (normal ``n``). A conflict needs ``|P x(t)| < H`` for some t, and
 ``|x(t)|² = |P x(t)|² + (n·x(t))²`` with ``n·x(t) = t n·(v_j - v_i)`` (``n`` is
 perpendicular to the chord). Each velocity is horizontal at its own aircraft, so
-``|n·v| <= |v| sin(angle(n, up))``, and that angle is at most the angle between the two
-verticals, itself at most ``chord / rho_min`` (rho_min the smallest radius of curvature of
-the ellipsoid). A pair that can conflict has ``chord < H + 2 T v_max``. So
-``|x(t)| < H + T (|v_i| + |v_j|) s`` with ``s = sin(min((H + 2 T v_max) / rho_min, pi/2))``,
-and boxes inflated by ``H/2 + T |v| s`` (plus a metre) around each segment must overlap.
+``|n·v| <= |v| sin(angle(n, up))``. ``n`` is the mean of the two verticals turned onto
+the chord's normal plane, so ``angle(n, up_i)`` is about half the angle between the
+verticals: on a sphere of radius rho it is ``asin(chord / 2 rho)``, below ``chord / rho``.
+On the ellipsoid, whose radii of curvature are all at least rho_min = a (1 - e²), the bound
+``angle(n, up_i) <= min(chord / rho_min, pi/2)`` holds too (``tests/test_broad.py`` checks
+it over random pairs at every separation). A pair that can conflict has
+``chord < H + 2 T v_max``. So ``|x(t)| < H + T (|v_i| + |v_j|) s`` with
+``s = sin(min((H + 2 T v_max) / rho_min, pi/2))``, and ECEF boxes inflated by
+``H/2 + T |v| s`` around each segment must overlap; so must the altitude bands, inflated
+by ``V/2``. Both get another metre, and the segments run to the widened lookahead.
 Step 2 widens H and V by a millimetre and the lookahead by a microsecond, far above the
 rounding of either computation, so its candidates are a superset of the exact conflicts.
 """
@@ -64,11 +69,12 @@ def swept_boxes(kin: Kinematics, hsep_m: float, vsep_m: float, lookahead_s: floa
     angle = min((hsep_m + 2.0 * lookahead_s * vmax) / geo.WGS84_MIN_CURVATURE_RADIUS_M, np.pi / 2)
     margin = 0.5 * hsep_m + lookahead_s * speed * np.sin(angle) + 1.0
     alt_end = kin.alt_m + lookahead_s * kin.vz_mps
+    alt_margin = 0.5 * vsep_m + 1.0
     return Boxes(
         lo_m=np.minimum(kin.pos_m, end) - margin[:, None],
         hi_m=np.maximum(kin.pos_m, end) + margin[:, None],
-        alt_lo_m=np.minimum(kin.alt_m, alt_end) - 0.5 * vsep_m,
-        alt_hi_m=np.maximum(kin.alt_m, alt_end) + 0.5 * vsep_m,
+        alt_lo_m=np.minimum(kin.alt_m, alt_end) - alt_margin,
+        alt_hi_m=np.maximum(kin.alt_m, alt_end) + alt_margin,
     )
 
 
@@ -81,10 +87,12 @@ def candidate_pairs(
     if len(kin) < 2:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    boxes = swept_boxes(kin, hsep_m, vsep_m, lookahead_s)
+    boxes = swept_boxes(kin, hsep_m, vsep_m, lookahead_s + SLACK_S)
     # 4-D boxes: ECEF x, y, z and altitude
     lo = np.column_stack([boxes.lo_m, boxes.alt_lo_m])
     hi = np.column_stack([boxes.hi_m, boxes.alt_hi_m])
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        raise ValueError("candidate_pairs needs finite positions, velocities and minima")
     origin = lo.min(axis=0)
     cell_lo, cell_hi = _grid(lo - origin, hi - origin)
     # number the aircraft in cell order, so that the members of a cell are near in memory
@@ -241,11 +249,9 @@ def _may_conflict(i: int, j: int, state: F64, h2: float, vsep: float, lookahead:
     rv = r0 * v0 + r1 * v1 + r2 * v2 - rn * vn
     vv = max(v0 * v0 + v1 * v1 + v2 * v2 - vn * vn, 0.0)
     c = hr2 - h2
-    if vv == 0.0:
-        return bool(c < 0.0)
     disc = rv * rv - vv * c
-    if disc <= 0.0:
-        return False
+    if vv == 0.0 or disc <= 0.0:  # no relative motion (or too little to resolve): inside or not
+        return bool(c < 0.0)
     sq = np.sqrt(disc)
     q = -(rv + sq) if rv >= 0.0 else -(rv - sq)  # the stable pair of roots, as in cpa.py
     t1, t2 = q / vv, c / q

@@ -123,9 +123,9 @@ def horizontal_interval(g: PairGeometry, hsep_m: F64 | float) -> tuple[F64, F64]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         r1 = q / g.v2
         r2 = c / q
-    moving = g.v2 > 0.0
-    crossing = moving & (disc > 0.0)
-    inside_still = ~moving & (c < 0.0)
+    crossing = (g.v2 > 0.0) & (disc > 0.0)
+    # no relative motion, or too little to resolve (disc underflows): inside for good or not
+    inside_still = ~crossing & (c < 0.0)
     lo = np.where(crossing, np.minimum(r1, r2), np.where(inside_still, -np.inf, np.inf))
     hi = np.where(crossing, np.maximum(r1, r2), np.where(inside_still, np.inf, -np.inf))
     return lo, hi
@@ -156,7 +156,7 @@ def encounters(
     t_out = np.minimum(np.minimum(h_hi, v_hi), lookahead_s)
     conflict = t_in < t_out
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        tcpa = np.where(g.v2 > 0.0, np.clip(-g.rv / g.v2, 0.0, lookahead_s), 0.0)
+        tcpa = np.where(g.v2 > 0.0, np.clip(-g.rv / g.v2, 0.0, lookahead_s), 0.0) + 0.0  # no -0
     dcpa = np.sqrt(np.maximum(g.r2 + tcpa * (2.0 * g.rv + tcpa * g.v2), 0.0))
     return Encounters(
         conflict=conflict,

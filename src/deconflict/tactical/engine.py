@@ -7,7 +7,6 @@ own: broad phase (``broad``), then the exact test (``cpa``) on the candidates.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -15,9 +14,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from deconflict import geo
-from deconflict.errors import OptionError
-from deconflict.states import StateVectors
-from deconflict.tactical import broad, cpa
+from deconflict.errors import InputError, OptionError
+from deconflict.states import StateVectors, problems
+from deconflict.tactical import broad, cpa, limits
 from deconflict.tactical.areas import MinimaArea, aircraft_minima
 from deconflict.units import ft_to_m, nm_to_m
 
@@ -45,22 +44,24 @@ class Criteria:
     areas: tuple[MinimaArea, ...] = ()
 
     def __post_init__(self) -> None:
-        positive = {
-            "hsep_nm": self.hsep_nm,
-            "vsep_ft": self.vsep_ft,
-            "lookahead_s": self.lookahead_s,
+        bounded = {
+            "hsep_nm": (self.hsep_nm, limits.HSEP_NM),
+            "vsep_ft": (self.vsep_ft, limits.VSEP_FT),
+            "lookahead_s": (self.lookahead_s, limits.LOOKAHEAD_S),
         }
         if self.window_s is not None:
-            positive["window_s"] = self.window_s
-        for name, value in positive.items():
-            if not (math.isfinite(value) and value > 0):
-                raise OptionError(f"{name} must be a positive number, not {value}")
+            bounded["window_s"] = (self.window_s, limits.WINDOW_S)
+        if self.min_altitude_ft is not None:
+            bounded["min_altitude_ft"] = (self.min_altitude_ft, limits.MIN_ALTITUDE_FT)
+        for name, (value, bounds) in bounded.items():
+            if not limits.within(value, bounds):
+                raise OptionError(
+                    f"{name} must be a number in {limits.describe(bounds)}, not {value}"
+                )
         if not (0 <= self.vsep_tolerance_ft < self.vsep_ft):
             raise OptionError(
                 f"vsep_tolerance_ft must be in [0, vsep_ft), not {self.vsep_tolerance_ft}"
             )
-        if self.min_altitude_ft is not None and not math.isfinite(self.min_altitude_ft):
-            raise OptionError("min_altitude_ft must be a finite number")
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,13 @@ def detect(
     ``progress(done, total)`` is called after each snapshot when given.
     """
     criteria = criteria or Criteria()
+    bad, reasons = problems(states)
+    if bad.any():
+        why = ", ".join(f"{reason}: {n}" for reason, n in reasons.items())
+        raise InputError(
+            f"{int(bad.sum())} state vectors cannot be used ({why}); "
+            "deconflict.states.validate() drops them"
+        )
     if criteria.cross_party_only and not states.has_party:
         raise OptionError("cross-party-only needs a 'party' column in the states")
     groups = list(snapshots(states, criteria.window_s))

@@ -1,0 +1,83 @@
+"""The broad phase's correctness argument, checked piece by piece, and its edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deconflict import geo
+from deconflict.tactical import broad, cpa
+from deconflict.units import ft_to_m, nm_to_m
+from reference import all_pairs
+
+
+def plane_normal(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each pair's plane normal as cpa.pair_geometry builds it, the chord and the verticals."""
+    up, _, _ = geo.up_east_north(lat, lon)
+    pos = geo.surface_ecef(lat, lon)
+    r = pos[1::2] - pos[0::2]
+    m = up[0::2] + up[1::2]
+    with np.errstate(divide="ignore", invalid="ignore"):  # identical points: skipped
+        k = np.einsum("ij,ij->i", m, r) / np.einsum("ij,ij->i", r, r)
+        n = m - k[:, None] * r
+        n /= np.linalg.norm(n, axis=1)[:, None]
+    return n, np.linalg.norm(r, axis=1), up
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lat1=st.floats(-90, 90), lon1=st.floats(-180, 180),
+    lat2=st.floats(-90, 90), lon2=st.floats(-180, 180),
+)  # fmt: skip
+def test_plane_normal_is_close_to_both_verticals(
+    lat1: float, lon1: float, lat2: float, lon2: float
+) -> None:
+    """The inequality the proof rests on: angle(n, up_i) <= min(chord / rho_min, pi / 2)."""
+    n, chord, up = plane_normal(np.array([lat1, lat2]), np.array([lon1, lon2]))
+    if chord[0] < 1.0 or chord[0] > 2 * 6.3e6:  # the same point, or (nearly) antipodal
+        return
+    bound = min(chord[0] / geo.WGS84_MIN_CURVATURE_RADIUS_M, np.pi / 2)
+    for vertical in (up[0], up[1]):
+        angle = np.arccos(np.clip(n[0] @ vertical, -1.0, 1.0))
+        assert angle <= bound + 1e-12
+
+
+def test_bound_on_random_pairs_at_every_separation() -> None:
+    rng = np.random.default_rng(8)
+    m = 200_000
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, 2 * m)))
+    lon = rng.uniform(-180, 180, 2 * m)
+    n, chord, up = plane_normal(lat, lon)
+    keep = chord < 2 * 6.3e6
+    bound = np.minimum(chord / geo.WGS84_MIN_CURVATURE_RADIUS_M, np.pi / 2)
+    for vertical in (up[0::2], up[1::2]):
+        angle = np.arccos(np.clip(np.einsum("ij,ij->i", n, vertical), -1.0, 1.0))
+        assert np.all(angle[keep] <= bound[keep] + 1e-12)
+
+
+def test_pair_on_the_edge_of_the_altitude_band() -> None:
+    """Found in review: the LoS interval is [299.99999999999994, 300], at the very end of
+    the lookahead, on the altitude axis; the bands need the same slack as the boxes."""
+    kin = cpa.kinematics(
+        np.array([0.0, 0.0]), np.array([0.0, 0.0]),
+        np.array([0.0, ft_to_m(29_499.7)]), np.zeros(2), np.zeros(2),
+        np.array([0.0, ft_to_m(-5_699.940000656168) / 60.0]),
+    )  # fmt: skip
+    h, v = np.full(2, nm_to_m(5.0) - 1e-6), np.full(2, ft_to_m(1000.0) - 1e-6)
+    ri, rj, _ = all_pairs(kin, h, v, 300.0)
+    assert len(ri) == 1
+    i, j = broad.candidate_pairs(kin, float(h.max()), float(v.max()), 300.0)
+    assert list(zip(i, j, strict=True)) == list(zip(ri, rj, strict=True))
+
+
+def test_non_finite_input_is_refused() -> None:
+    kin = cpa.kinematics(
+        np.array([0.0, np.nan]), np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2)
+    )
+    try:
+        broad.candidate_pairs(kin, 9260.0, 304.8, 300.0)
+    except ValueError as e:
+        assert "finite" in str(e)
+    else:
+        raise AssertionError("a NaN aircraft must not silently empty the grid")
