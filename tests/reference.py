@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,20 +56,9 @@ def all_pairs(
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, cpa.encounters(cpa.pair_geometry(kin, empty, empty), 1.0, 1.0, 1.0)
     encounters = cpa.Encounters(
-        *(np.concatenate([getattr(e, name) for e in found]) for name in _ENCOUNTER_FIELDS)
+        *(np.concatenate([getattr(e, f.name) for e in found]) for f in fields(cpa.Encounters))
     )
     return np.concatenate(found_i), np.concatenate(found_j), encounters
-
-
-_ENCOUNTER_FIELDS = (
-    "conflict",
-    "t_in_s",
-    "t_out_s",
-    "tcpa_s",
-    "dcpa_m",
-    "dz_cpa_m",
-    "los_now",
-)
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,34 @@ def test_non_finite_input_is_refused() -> None:
         assert "finite" in str(e)
     else:
         raise AssertionError("a NaN aircraft must not silently empty the grid")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    lat=st.sampled_from([0.0, 45.0, 89.9, -89.99]),
+    lon=st.sampled_from([0.0, 179.999, -180.0]),
+    spread_deg=st.sampled_from([0.01, 0.1, 1.0]),
+)
+def test_prefilter_keeps_every_exact_conflict(
+    seed: int, lat: float, lon: float, spread_deg: float
+) -> None:
+    """The numba prefilter (broad._may_conflict) repeats the exact test of cpa.py in scalar
+    form; with its widened limits it must keep every pair the exact test finds."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    lats = np.clip(lat + rng.uniform(-spread_deg, spread_deg, n), -90, 90)
+    lons = lon + rng.uniform(-spread_deg, spread_deg, n)
+    lons = (lons + 180.0) % 360.0 - 180.0
+    kin = cpa.kinematics(
+        lats, lons, rng.uniform(9_000, 10_000, n), rng.uniform(0, 600, n),
+        rng.uniform(0, 360, n), rng.uniform(-30, 30, n),
+    )  # fmt: skip
+    h, v, t = nm_to_m(5.0), ft_to_m(1000.0), 300.0
+    i, j = np.triu_indices(n, 1)
+    exact = cpa.encounters(cpa.pair_geometry(kin, i, j), h, v, t).conflict
+    state = np.column_stack([kin.pos_m, kin.vel_mps, kin.up, kin.alt_m, kin.vz_mps])
+    limits = ((h + broad.SLACK_M) ** 2, v + broad.SLACK_M, t + broad.SLACK_S)
+    pairs = zip(i.tolist(), j.tolist(), strict=True)
+    kept = np.array([broad._may_conflict(a, b, state, *limits) for a, b in pairs])
+    assert not np.any(exact & ~kept)

@@ -206,8 +206,10 @@ def _print_table(conflicts: Conflicts, rows: int = 10) -> None:
         return
     order = np.lexsort((conflicts.t_in_s, ~conflicts.los_now))[:rows]
     table = Table(title=f"first {min(rows, len(conflicts))} of {len(conflicts)} conflicts")
-    for name in ("id1", "party1", "id2", "party2", "t_in s", "tcpa s", "dcpa NM", "dz ft"):
-        table.add_column(name, justify="right" if name[0] in "td" and name[1] != "d" else "left")
+    for name in ("id1", "party1", "id2", "party2"):
+        table.add_column(name)
+    for name in ("t_in s", "tcpa s", "dcpa NM", "dz ft"):
+        table.add_column(name, justify="right")
     for k in order:
         table.add_row(
             conflicts.id1[k],

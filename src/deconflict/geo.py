@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+from pyproj import Geod
 
 F64 = NDArray[np.float64]
 
@@ -18,6 +19,7 @@ WGS84_F = 1.0 / 298.257223563  #: flattening
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)  #: first eccentricity squared
 #: smallest radius of curvature of the ellipsoid (meridian, at the equator): a (1 - e²)
 WGS84_MIN_CURVATURE_RADIUS_M = WGS84_A_M * (1.0 - WGS84_E2)
+_WGS84 = Geod(ellps="WGS84")
 
 
 def up_east_north(lat_deg: F64, lon_deg: F64) -> tuple[F64, F64, F64]:
@@ -53,24 +55,8 @@ def horizontal_velocity_ecef(east: F64, north: F64, speed_mps: F64, track_deg: F
     return (speed_mps * np.sin(trk))[:, None] * east + (speed_mps * np.cos(trk))[:, None] * north
 
 
-def surface_latlon(ecef_m: F64) -> tuple[F64, F64]:
-    """Geodetic latitude and longitude (degrees) of ECEF points near the surface (Bowring's
-    formula: millimetre-accurate up to tens of kilometres from the ellipsoid)."""
-    x, y, z = ecef_m[:, 0], ecef_m[:, 1], ecef_m[:, 2]
-    b = WGS84_A_M * (1.0 - WGS84_F)
-    ep2 = (WGS84_A_M**2 - b**2) / b**2
-    p = np.hypot(x, y)
-    theta = np.arctan2(z * WGS84_A_M, p * b)
-    lat = np.arctan2(
-        z + ep2 * b * np.sin(theta) ** 3, p - WGS84_E2 * WGS84_A_M * np.cos(theta) ** 3
-    )
-    return np.degrees(lat), np.degrees(np.arctan2(y, x))
-
-
 def destination(lat_deg: F64, lon_deg: F64, track_deg: F64, distance_m: F64) -> tuple[F64, F64]:
-    """Where a flight along ``track_deg`` is after ``distance_m``: a step along the tangent
-    plane, brought back to the ellipsoid. Meant for short extrapolations (about a metre off
-    after 50 km, much less below)."""
-    _, east, north = up_east_north(lat_deg, lon_deg)
-    step = horizontal_velocity_ecef(east, north, distance_m, track_deg)
-    return surface_latlon(surface_ecef(lat_deg, lon_deg) + step)
+    """Where a flight along the geodesic leaving at ``track_deg`` is after ``distance_m``
+    (on the WGS84 ellipsoid, exact at any distance)."""
+    lon, lat, _ = _WGS84.fwd(lon_deg, lat_deg, track_deg, distance_m)
+    return np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)

@@ -13,7 +13,7 @@ are computed with it (the broad phase and the all-pairs reference agree bit for 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -103,15 +103,7 @@ class Encounters:
     los_now: NDArray[np.bool_]  #: separation lost at time 0
 
     def take(self, index: NDArray[np.bool_] | I64) -> Encounters:
-        return Encounters(
-            conflict=self.conflict[index],
-            t_in_s=self.t_in_s[index],
-            t_out_s=self.t_out_s[index],
-            tcpa_s=self.tcpa_s[index],
-            dcpa_m=self.dcpa_m[index],
-            dz_cpa_m=self.dz_cpa_m[index],
-            los_now=self.los_now[index],
-        )
+        return Encounters(*(getattr(self, f.name)[index] for f in fields(self)))
 
 
 def horizontal_interval(g: PairGeometry, hsep_m: F64 | float) -> tuple[F64, F64]:
