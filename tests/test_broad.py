@@ -67,7 +67,7 @@ def test_pair_on_the_edge_of_the_altitude_band() -> None:
     h, v = np.full(2, nm_to_m(5.0) - 1e-6), np.full(2, ft_to_m(1000.0) - 1e-6)
     ri, rj, _ = all_pairs(kin, h, v, 300.0)
     assert len(ri) == 1
-    i, j = broad.candidate_pairs(kin, float(h.max()), float(v.max()), 300.0)
+    i, j = broad.candidate_pairs(kin, float(h.max()), float(v.max()), 300.0, all_pairs_below=0)
     assert list(zip(i, j, strict=True)) == list(zip(ri, rj, strict=True))
 
 
@@ -76,7 +76,7 @@ def test_non_finite_input_is_refused() -> None:
         np.array([0.0, np.nan]), np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2)
     )
     try:
-        broad.candidate_pairs(kin, 9260.0, 304.8, 300.0)
+        broad.candidate_pairs(kin, 9260.0, 304.8, 300.0, all_pairs_below=0)
     except ValueError as e:
         assert "finite" in str(e)
     else:
@@ -112,3 +112,12 @@ def test_prefilter_keeps_every_exact_conflict(
     pairs = zip(i.tolist(), j.tolist(), strict=True)
     kept = np.array([broad._may_conflict(a, b, state, *limits) for a, b in pairs])
     assert not np.any(exact & ~kept)
+
+
+def test_small_snapshots_take_every_pair() -> None:
+    n = broad.ALL_PAIRS_BELOW - 1
+    kin = cpa.kinematics(
+        np.zeros(n), np.linspace(0, 50, n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    )
+    i, j = broad.candidate_pairs(kin, 9260.0, 304.8, 300.0)
+    assert len(i) == n * (n - 1) // 2 and np.all(i < j)

@@ -78,15 +78,23 @@ def swept_boxes(kin: Kinematics, hsep_m: float, vsep_m: float, lookahead_s: floa
     )
 
 
+#: below this many aircraft every pair is a candidate: cheaper than building a grid
+ALL_PAIRS_BELOW = 48
+
+
 def candidate_pairs(
-    kin: Kinematics, hsep_m: float, vsep_m: float, lookahead_s: float
+    kin: Kinematics,
+    hsep_m: float,
+    vsep_m: float,
+    lookahead_s: float,
+    all_pairs_below: int = ALL_PAIRS_BELOW,
 ) -> tuple[I64, I64]:
     """Pairs (i < j), sorted, that may be in conflict: a superset of the exact conflicts,
     usually only slightly larger. ``hsep_m`` and ``vsep_m`` are the largest minima of any
-    pair."""
-    if len(kin) < 2:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty
+    pair. Snapshots of fewer than ``all_pairs_below`` aircraft skip the grid."""
+    if len(kin) < max(all_pairs_below, 2):
+        i, j = np.triu_indices(len(kin), 1)
+        return i.astype(np.int64), j.astype(np.int64)
     boxes = swept_boxes(kin, hsep_m, vsep_m, lookahead_s + SLACK_S)
     # 4-D boxes: ECEF x, y, z and altitude
     lo = np.column_stack([boxes.lo_m, boxes.alt_lo_m])

@@ -87,13 +87,20 @@ class Conflicts:
 
 
 def snapshot_conflicts(
-    kin: cpa.Kinematics, hsep_m: F64, vsep_m: F64, lookahead_s: float, keep_pair: PairFilter
+    kin: cpa.Kinematics,
+    hsep_m: F64,
+    vsep_m: F64,
+    lookahead_s: float,
+    keep_pair: PairFilter,
+    all_pairs_below: int = broad.ALL_PAIRS_BELOW,
 ) -> tuple[I64, I64, cpa.Encounters]:
     """Conflicting pairs (i < j) of one snapshot, with the minima of each aircraft (a pair
-    takes the larger of its two). ``keep_pair`` drops pairs that do not concern us."""
+    takes the larger of its two). ``keep_pair`` drops pairs that do not concern us;
+    ``all_pairs_below`` is passed to the broad phase (tests set it to 0 to use the grid
+    whatever the size)."""
     hmax = float(hsep_m.max()) if len(hsep_m) else 0.0
     vmax = float(vsep_m.max()) if len(vsep_m) else 0.0
-    i, j = broad.candidate_pairs(kin, hmax, vmax, lookahead_s)
+    i, j = broad.candidate_pairs(kin, hmax, vmax, lookahead_s, all_pairs_below)
     keep = keep_pair(i, j)
     i, j = i[keep], j[keep]
     found = pair_encounters(kin, i, j, hsep_m, vsep_m, lookahead_s)
