@@ -49,7 +49,7 @@ def child(case: str) -> dict[str, Any]:
     started = time.perf_counter()
     reference = 0
     for _, snapshot in engine.snapshots(read.states, criteria.window_s):
-        kin, h, v = engine.prepare(engine._considered(snapshot, criteria), criteria)
+        kin, h, v = engine.prepare(engine.considered(snapshot, criteria), criteria)
         reference += len(all_pairs(kin, h, v, criteria.lookahead_s)[0])
     reference_s = time.perf_counter() - started
     return {

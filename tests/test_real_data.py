@@ -26,7 +26,7 @@ def paris(quickstart_json: Path) -> StateVectors:
 def reference_pairs(states: StateVectors, criteria: Criteria) -> set[tuple[float, str, str]]:
     found = set()
     for time_s, snapshot in engine.snapshots(states, criteria.window_s):
-        snapshot = engine._considered(snapshot, criteria)
+        snapshot = engine.considered(snapshot, criteria)
         kin, h, v = engine.prepare(snapshot, criteria)
         i, j, _ = all_pairs(kin, h, v, criteria.lookahead_s)
         for a, b in zip(snapshot.id[i], snapshot.id[j], strict=True):

@@ -189,7 +189,8 @@ def _extrapolate(states: StateVectors, time_s: float) -> StateVectors:
     )
 
 
-def _considered(states: StateVectors, criteria: Criteria) -> StateVectors:
+def considered(states: StateVectors, criteria: Criteria) -> StateVectors:
+    """The aircraft of a snapshot that the criteria keep (ground and altitude filters)."""
     keep = np.ones(len(states), dtype=np.bool_)
     if criteria.exclude_onground:
         keep &= ~states.onground
@@ -245,7 +246,7 @@ def detect(
     columns: dict[str, list[NDArray[np.generic]]] = {name: [] for name in _COLUMNS}
     aircraft_states = 0
     for done, (time_s, snapshot) in enumerate(groups, start=1):
-        snapshot = _considered(snapshot, criteria)
+        snapshot = considered(snapshot, criteria)
         aircraft_states += len(snapshot)
         kin, h, v = prepare(snapshot, criteria)
         keep_pair = _cross_party(snapshot.party) if criteria.cross_party_only else _every_pair
