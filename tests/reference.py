@@ -114,3 +114,28 @@ def scalar_encounter(
         dcpa_m=dcpa,
         dz_cpa_m=abs(dz + dvz * tcpa),
     )
+
+
+def well_clear_violated(
+    sx: F64, sy: F64, sz: F64, vx: F64, vy: F64, vz: F64,
+    dthr: float, zthr: float, tthr: float, tcoa: float,
+) -> NDArray[np.bool_]:  # fmt: skip
+    """The instantaneous definition of "not well clear" (DO-365, as in DAIDALUS), for
+    relative states given as arrays (e.g. one pair sampled at many times).
+
+    Horizontal: within DTHR now, or a horizontal miss distance within DTHR with the
+    modified tau in [0, TTHR]. Vertical: within ZTHR now, or converging with the time to
+    co-altitude within TCOA.
+    """
+    a = vx * vx + vy * vy
+    sv = sx * vx + sy * vy
+    ss = sx * sx + sy * sy
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        tcpa = np.where(a > 0, np.maximum(-sv / a, 0.0), 0.0)
+        hmd = np.hypot(sx + vx * tcpa, sy + vy * tcpa)
+        taumod = np.where(sv < 0, (dthr * dthr - ss) / sv, np.inf)
+        tco = np.where(vz != 0, -sz / vz, np.inf)
+    horizontal = (ss <= dthr * dthr) | ((hmd <= dthr) & (taumod >= 0) & (taumod <= tthr))
+    vertical = (np.abs(sz) <= zthr) | ((sz * vz <= 0) & (tco >= 0) & (tco <= tcoa))
+    result: NDArray[np.bool_] = horizontal & vertical
+    return result
