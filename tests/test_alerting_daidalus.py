@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from deconflict.alerting.alerter import Hysteresis, raw_levels
 from deconflict.alerting.config import load_config
 from deconflict.alerting.frame import relative_states
 from deconflict.alerting.volumes import Relative, time_to_violation
@@ -83,3 +84,55 @@ def test_time_to_violation_matches_daidalus(name: str) -> None:
                 assert abs(ours - theirs) <= 0.01, (name, time, level.level, ours, theirs)
             checked += 1
     assert checked > 0
+
+
+def stacked(items: list[Relative]) -> Relative:
+    return Relative(
+        *(np.concatenate([getattr(x, f) for x in items]) for f in Relative.__dataclass_fields__)
+    )
+
+
+def our_levels(name: str, conf: str, hysteresis: bool) -> dict[tuple[float, str], int]:
+    """Our reported (or raw) level for every (time, intruder) of an encounter file."""
+    config = load_config(conf)
+    states = read_daa(DATA / f"{name}.daa")
+    intruders = sorted(
+        {str(x) for x, own in zip(states.name, states.ownship, strict=True) if not own}
+    )
+    memory = Hysteresis(len(intruders), config)
+    found: dict[tuple[float, str], int] = {}
+    for time in np.unique(states.time_s):
+        rows = np.flatnonzero(states.time_s == time)
+        own = int(rows[states.ownship[rows]][0])
+        present = {str(states.name[k]): int(k) for k in rows if not states.ownship[k]}
+        active = np.array([x in present for x in intruders])
+        ks = [present[x] for x in intruders if x in present]
+        r = stacked([relative(states, own, k) for k in ks])
+        alerter = np.zeros(len(intruders), dtype=np.int64)
+        alerter[active] = states.alerter[ks]
+        times = np.full(len(intruders), float(time))
+        before = memory.begin(times, active) if hysteresis else np.full(len(intruders), -1)
+        full = Relative(
+            *(np.zeros(len(intruders)) for _ in Relative.__dataclass_fields__)
+        )  # placeholders for absent pairs
+        for f in Relative.__dataclass_fields__:
+            getattr(full, f)[active] = getattr(r, f)
+        raw = raw_levels(full, config, alerter, before).raw
+        levels = memory.end(times, active, raw) if hysteresis else raw
+        for x, level in zip(intruders, levels, strict=True):
+            if x in present:
+                found[(float(time), x)] = int(level)
+    return found
+
+
+@pytest.mark.parametrize("name", ENCOUNTERS)
+@pytest.mark.parametrize(("conf", "hysteresis"), [("do365b_nohyst", False), ("do365b.p12", True)])
+def test_alert_levels_match_daidalus(name: str, conf: str, hysteresis: bool) -> None:
+    ours = our_levels(name, "do365b", hysteresis)
+    expected = {
+        (float(row["Time"]), row["Traffic"]): int(row["Alert Level"])
+        for row in daidalus_rows(name, conf)
+    }
+    assert expected
+    wrong = {k: (ours.get(k), v) for k, v in expected.items() if ours.get(k) != v}
+    assert not wrong, sorted(wrong.items())[:5]
