@@ -206,3 +206,52 @@ def test_summary_speaks_english(
     code, _, err = run(["detect", str(f)], capsys, monkeypatch)
     assert code == 0
     assert err.startswith("1 conflict (1 in loss of separation now) in 1 snapshot of 2 aircraft")
+
+
+DAA = Path(__file__).parent / "data" / "daidalus"
+
+
+def test_alerting_writes_the_documented_csv(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deconflict.alerting.config import load_config
+    from deconflict.alerting.engine import alert_encounter
+    from deconflict.daa import read_daa
+    from deconflict.writers import ALERT_COLUMNS
+
+    code, out, err = run(["alerting", str(DAA / "g_three.daa")], capsys, monkeypatch)
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert tuple(rows[0]) == ALERT_COLUMNS
+    api = alert_encounter(read_daa(DAA / "g_three.daa"), load_config("do365b"))
+    assert [int(r[4]) for r in rows[1:]] == api.alert_level.tolist()
+    assert {r[5] for r in rows[1:]} >= {"inf"}
+    assert "warning" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("config", ["do365a", "cd3d"])
+def test_alerting_with_other_configurations(
+    config: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["alerting", str(DAA / "a_headon.daa"), "--config", config]
+    code, out, err = run(args, capsys, monkeypatch)
+    assert code == 0 and config in err
+    assert len(out.splitlines()) == 182  # header and 181 steps
+
+
+@pytest.mark.parametrize(
+    ("args", "mentioned"),
+    [
+        (["alerting", "states.csv"], ".daa"),
+        (["alerting", str(DAA / "a_headon.daa"), "--config", "do999"], "do999"),
+        (["alerting", "missing.daa"], "missing.daa"),
+    ],
+)
+def test_alerting_errors(
+    args: list[str],
+    mentioned: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = run(args, capsys, monkeypatch)
+    assert code == 2 and err.count("\n") == 1 and mentioned in err

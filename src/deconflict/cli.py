@@ -147,6 +147,55 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+@cli.command("alerting")
+@click.argument("encounter", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--config",
+    "config_name",
+    default="do365b",
+    show_default=True,
+    help="Alerting configuration: do365b, do365a, cd3d, or the path of your own TOML file.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the alerts CSV here (default: standard output).",
+)
+def alerting_command(encounter: Path, config_name: str, output: Path | None) -> None:
+    """Graded DO-365 alerts (preventive, corrective, warning) over an encounter file.
+
+    ENCOUNTER is a DAIDALUS .daa file: at each time the first aircraft is the ownship and
+    the others its intruders. Alert levels follow DAIDALUS 2.0.x: each level's volume and
+    alerting time, early alerting time, M of N (2 of 4), persistence (4 s), reset after
+    a 5 s gap. Output columns: time,ownship,intruder,alerter,alert_level,
+    ttv_preventive_s,ttv_corrective_s,ttv_warning_s,hsep_nm,vsep_ft,tcpa_s,dcpa_nm,
+    tcoa_s,taumod_s (inf where there is no violation within the lookahead).
+    """
+    from deconflict.alerting.config import load_config
+    from deconflict.alerting.engine import alert_encounter
+    from deconflict.daa import read_daa
+    from deconflict.writers import write_alerts
+
+    if encounter.suffix.lower() != ".daa":
+        raise InputError(
+            f"{encounter}: alerting reads DAIDALUS .daa encounter files for now "
+            "(state-vector streams of many aircraft are not built yet)"
+        )
+    config = load_config(config_name)
+    alerts = alert_encounter(read_daa(encounter), config)
+    with _output(output) as out:
+        write_alerts(alerts, out)
+    levels = ", ".join(
+        f"{int((alerts.alert_level == k).sum())} {name}"
+        for k, name in ((1, "preventive"), (2, "corrective"), (3, "warning"))
+    )
+    _say(
+        f"{_count(len(alerts), 'row')} ({levels}) with {config.name}"
+        + (f" -> {output}" if output else "")
+    )
+
+
 @cli.command("sample")
 @click.argument("kind", type=click.Choice(["dense", "world"]))
 @click.option("-n", "--aircraft", default=2000, show_default=True, help="Number of aircraft.")

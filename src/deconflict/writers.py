@@ -11,6 +11,7 @@ from typing import TextIO
 
 import numpy as np
 
+from deconflict.alerting.engine import Alerts
 from deconflict.states import StateVectors
 from deconflict.tactical.engine import Conflicts
 from deconflict.units import m_to_ft, m_to_nm, mps_to_fpm, mps_to_kt
@@ -27,6 +28,22 @@ CONFLICT_COLUMNS = (
     "dcpa_nm",
     "dz_cpa_ft",
     "los_now",
+)
+ALERT_COLUMNS = (
+    "time",
+    "ownship",
+    "intruder",
+    "alerter",
+    "alert_level",
+    "ttv_preventive_s",
+    "ttv_corrective_s",
+    "ttv_warning_s",
+    "hsep_nm",
+    "vsep_ft",
+    "tcpa_s",
+    "dcpa_nm",
+    "tcoa_s",
+    "taumod_s",
 )
 STATE_COLUMNS = (
     "timestamp",
@@ -47,6 +64,8 @@ def _timestamp(t: float) -> str:
 
 
 def _fixed(x: float, digits: int) -> str:
+    if math.isnan(x):
+        return "nan"
     return "inf" if math.isinf(x) else f"{x:.{digits}f}"
 
 
@@ -89,3 +108,33 @@ def write_states(states: StateVectors, out: TextIO) -> None:
         np.char.mod("%.0f", mps_to_fpm(states.vertical_rate_mps)),
     )
     writer.writerows(zip(*columns, strict=True))
+
+
+def write_alerts(alerts: Alerts, out: TextIO) -> None:
+    """One row per time step and intruder; ``inf`` where a level's volume is not violated
+    within the lookahead (or there is no closing / converging), ``nan`` for a tcpa without
+    relative motion."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ALERT_COLUMNS)
+    hsep_nm, dcpa_nm = m_to_nm(alerts.hsep_m), m_to_nm(alerts.dcpa_m)
+    vsep_ft = m_to_ft(alerts.vsep_m)
+    for k in range(len(alerts)):
+        ttv = alerts.time_to_violation_s[k]
+        writer.writerow(
+            (
+                _fixed(alerts.time_s[k], 3).rstrip("0").rstrip("."),
+                alerts.ownship[k],
+                alerts.intruder[k],
+                int(alerts.alerter[k]),
+                int(alerts.alert_level[k]),
+                _fixed(ttv[0], 3),
+                _fixed(ttv[1], 3),
+                _fixed(ttv[2], 3),
+                _fixed(hsep_nm[k], 4),
+                _fixed(vsep_ft[k], 1),
+                _fixed(alerts.tcpa_s[k], 3),
+                _fixed(dcpa_nm[k], 4),
+                _fixed(alerts.tcoa_s[k], 3),
+                _fixed(alerts.taumod_s[k], 3),
+            )
+        )

@@ -59,6 +59,8 @@ class AlertingConfig:
     m: int
     n: int
     alerters: tuple[Alerter, ...]  #: alerter k (1-based) is alerters[k - 1]
+    #: the ownship's alerter applies to all its intruders (else each intruder's own)
+    ownship_centric: bool = False
 
 
 def load_config(name_or_path: str | os.PathLike[str]) -> AlertingConfig:
@@ -132,7 +134,15 @@ def _config(source: str, data: Any) -> AlertingConfig:
         m=m_of_n[0],
         n=m_of_n[1],
         alerters=tuple(_alerter(source, k, a) for k, a in enumerate(alerters, start=1)),
+        ownship_centric=_flag(top, "ownship_centric"),
     )
+
+
+def _flag(reader: _Reader, key: str) -> bool:
+    value = reader.table.get(key, False)
+    if not isinstance(value, bool):
+        raise reader.fail(f"'{key}' must be true or false")
+    return value
 
 
 def _alerter(source: str, number: int, data: Any) -> Alerter:

@@ -157,7 +157,7 @@ def tau_mod(r: Relative, dthr_m: float) -> F64:
 
 
 def time_to_coaltitude(r: Relative) -> F64:
-    """-s_z / v_z where the pair converges vertically (s_z v_z < 0); else inf."""
+    """-s_z / v_z where it is not negative (converging, or co-altitude now); else inf."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        t = -r.sz_m / r.vz_mps
-    return np.where(r.sz_m * r.vz_mps < 0.0, t, np.inf)
+        t = -r.sz_m / r.vz_mps + 0.0  # + 0.0: no -0
+    return np.where((r.vz_mps != 0.0) & (t >= 0.0), t, np.inf)
