@@ -89,6 +89,26 @@ class Hysteresis:
         self.reported = np.full(pairs, -1, dtype=np.int64)
         self.raised_at_s = np.full(pairs, -np.inf)
 
+    def __len__(self) -> int:
+        return len(self.last_time_s)
+
+    def grow(self, extra: int) -> None:
+        """Add ``extra`` empty slots."""
+        self.last_time_s = np.concatenate([self.last_time_s, np.full(extra, np.nan)])
+        self.history = np.concatenate(
+            [self.history, np.zeros((extra, self.config.n), dtype=np.int64)]
+        )
+        self.count = np.concatenate([self.count, np.zeros(extra, dtype=np.int64)])
+        self.reported = np.concatenate([self.reported, np.full(extra, -1, dtype=np.int64)])
+        self.raised_at_s = np.concatenate([self.raised_at_s, np.full(extra, -np.inf)])
+
+    def clear(self, slots: I64) -> None:
+        """Empty these slots, for reuse by other pairs."""
+        self.last_time_s[slots] = np.nan
+        self.count[slots] = 0
+        self.reported[slots] = -1
+        self.raised_at_s[slots] = -np.inf
+
     def begin(self, time_s: F64, active: B64) -> I64:
         """Start a step for the ``active`` pairs at ``time_s``: forget the history of those
         after a gap longer than the hysteresis time (or when time went back). Returns the

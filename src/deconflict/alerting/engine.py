@@ -66,7 +66,8 @@ def _relative(states: DaaStates, own: int, others: I64) -> Relative:
     return relative_states(aircraft(np.full(len(others), own)), aircraft(others))
 
 
-def _closest_approach(r: Relative) -> tuple[F64, F64]:
+def closest_approach(r: Relative) -> tuple[F64, F64]:
+    """Horizontal tcpa (clipped at 0, NaN without relative motion) and dcpa, as DAIDALUS."""
     a = r.vx_mps**2 + r.vy_mps**2
     sv = r.sx_m * r.vx_mps + r.sy_m * r.vy_mps
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -75,14 +76,21 @@ def _closest_approach(r: Relative) -> tuple[F64, F64]:
     return tcpa, np.hypot(r.sx_m + r.vx_mps * t, r.sy_m + r.vy_mps * t)
 
 
+def tau_dthr_m(config: AlertingConfig) -> float:
+    """The DTHR DAIDALUS reports modified tau with: alerter 1's corrective level's (NaN for
+    a cylinder, which has no tau)."""
+    levels = config.alerters[0].levels
+    volume = levels[min(1, len(levels) - 1)].volume
+    return volume.dthr_m if isinstance(volume, WellClear) else float("nan")
+
+
 def alert_encounter(states: DaaStates, config: AlertingConfig) -> Alerts:
     """The alerts of an encounter file: the first aircraft at each time is the ownship."""
     # every intruder of the file, in order of first appearance, has its hysteresis slot
     intruders = list(dict.fromkeys(states.name[~states.ownship].tolist()))
     slot = {name: k for k, name in enumerate(intruders)}
     memory = Hysteresis(len(intruders), config)
-    corrective = config.alerters[0].levels[min(1, len(config.alerters[0].levels) - 1)].volume
-    tau_dthr = corrective.dthr_m if isinstance(corrective, WellClear) else np.nan
+    tau_dthr = tau_dthr_m(config)
     parts: list[dict[str, NDArray[np.generic]]] = []
     bounds = np.flatnonzero(np.diff(states.time_s)) + 1
     for rows in np.split(np.arange(len(states.time_s)), bounds):
@@ -107,7 +115,7 @@ def alert_encounter(states: DaaStates, config: AlertingConfig) -> Alerts:
         raw = np.zeros(len(intruders), dtype=np.int64)
         raw[where] = levels.raw
         reported = memory.end(time, active, raw)[where]
-        tcpa, dcpa = _closest_approach(r)
+        tcpa, dcpa = closest_approach(r)
         parts.append(
             {
                 "time_s": time[where],
