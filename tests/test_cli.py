@@ -242,7 +242,8 @@ def test_alerting_with_other_configurations(
 @pytest.mark.parametrize(
     ("args", "mentioned"),
     [
-        (["alerting", "states.csv"], ".daa"),
+        (["alerting", "states.csv"], "states.csv"),
+        (["alerting", str(DAA / "a_headon.daa"), "--alerter", "7"], "--alerter"),
         (["alerting", str(DAA / "a_headon.daa"), "--config", "do999"], "do999"),
         (["alerting", "missing.daa"], "missing.daa"),
     ],
@@ -255,3 +256,15 @@ def test_alerting_errors(
 ) -> None:
     code, _, err = run(args, capsys, monkeypatch)
     assert code == 2 and err.count("\n") == 1 and mentioned in err
+
+
+def test_alerting_on_state_vectors(
+    sample_csv: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(["alerting", str(sample_csv)], capsys, monkeypatch)
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and all(r["ownship"] != r["intruder"] for r in rows)
+    pairs = {(r["ownship"], r["intruder"]) for r in rows}
+    assert all((b, a) in pairs for a, b in pairs)  # both directions of every pair
+    assert "with do365b" in err

@@ -148,7 +148,7 @@ def _count(n: int, noun: str) -> str:
 
 
 @cli.command("alerting")
-@click.argument("encounter", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--config",
     "config_name",
@@ -157,33 +157,64 @@ def _count(n: int, noun: str) -> str:
     help="Alerting configuration: do365b, do365a, cd3d, or the path of your own TOML file.",
 )
 @click.option(
+    "--alerter",
+    default=1,
+    show_default=True,
+    help="For state vectors: the alerter of every intruder (1 = DWC en route in do365b).",
+)
+@click.option(
+    "--window",
+    "window_s",
+    type=float,
+    help="For state vectors: group rows into windows of S seconds (as `detect --window`).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the alerts CSV here (default: standard output).",
 )
-def alerting_command(encounter: Path, config_name: str, output: Path | None) -> None:
-    """Graded DO-365 alerts (preventive, corrective, warning) over an encounter file.
+def alerting_command(
+    source: Path, config_name: str, alerter: int, window_s: float | None, output: Path | None
+) -> None:
+    """Graded DO-365 alerts (preventive, corrective, warning), as DAIDALUS computes them.
 
-    ENCOUNTER is a DAIDALUS .daa file: at each time the first aircraft is the ownship and
-    the others its intruders. Alert levels follow DAIDALUS 2.0.x: each level's volume and
-    alerting time, early alerting time, M of N (2 of 4), persistence (4 s), reset after
-    a 5 s gap. Output columns: time,ownship,intruder,alerter,alert_level,
-    ttv_preventive_s,ttv_corrective_s,ttv_warning_s,hsep_nm,vsep_ft,tcpa_s,dcpa_nm,
-    tcoa_s,taumod_s (inf where there is no violation within the lookahead).
+    SOURCE is a DAIDALUS .daa encounter file (at each time the first aircraft is the
+    ownship, the others its intruders), or state vectors in any format `detect` reads:
+    then every aircraft is an ownship against every other, snapshot after snapshot,
+    with the hysteresis of each pair kept across snapshots. Alert levels follow DAIDALUS
+    2.0.x: each level's volume and alerting time, early alerting time, M of N (2 of 4),
+    persistence (4 s), reset after a 5 s gap. Output columns: time,ownship,intruder,
+    alerter,alert_level,ttv_preventive_s,ttv_corrective_s,ttv_warning_s,hsep_nm,vsep_ft,
+    tcpa_s,dcpa_nm,tcoa_s,taumod_s (inf where there is no violation within the lookahead).
+    For state vectors, only pairs that are alerting or approaching a volume get rows.
     """
     from deconflict.alerting.config import load_config
-    from deconflict.alerting.engine import alert_encounter
+    from deconflict.alerting.engine import alert_encounter, concat
+    from deconflict.alerting.stream import StreamAlerting
     from deconflict.daa import read_daa
+    from deconflict.readers import read_states
+    from deconflict.tactical.engine import Criteria, snapshots
     from deconflict.writers import write_alerts
 
-    if encounter.suffix.lower() != ".daa":
-        raise InputError(
-            f"{encounter}: alerting reads DAIDALUS .daa encounter files for now "
-            "(state-vector streams of many aircraft are not built yet)"
-        )
     config = load_config(config_name)
-    alerts = alert_encounter(read_daa(encounter), config)
+    if not 1 <= alerter <= len(config.alerters):
+        raise click.BadParameter(f"must be in 1..{len(config.alerters)}", param_hint="--alerter")
+    if source.suffix.lower() == ".daa":
+        alerts = alert_encounter(read_daa(source), config)
+    else:
+        Criteria(window_s=window_s)  # the same checks of the window as detect's
+        read = read_states(source)
+        if read.bad.count:
+            _say(f"warning: {read.bad.describe(read.source, read.row_unit)}")
+        stream = StreamAlerting(config, alerter)
+        groups = list(snapshots(read.states, window_s))
+        parts = []
+        with _progress("alerting") as advance:
+            for done, (time_s, snapshot) in enumerate(groups, start=1):
+                parts.append(stream.step(time_s, snapshot))
+                advance(done, len(groups))
+        alerts = concat(parts)
     with _output(output) as out:
         write_alerts(alerts, out)
     levels = ", ".join(

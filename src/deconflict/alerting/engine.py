@@ -7,7 +7,7 @@ computes it (``docs/alerting.md``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,19 @@ def _relative(states: DaaStates, own: int, others: I64) -> Relative:
         )  # fmt: skip
 
     return relative_states(aircraft(np.full(len(others), own)), aircraft(others))
+
+
+def concat(parts: list[Alerts]) -> Alerts:
+    """The rows of several tables, one after the other."""
+    if not parts:
+        empty = np.empty(0)
+        return Alerts(
+            time_s=empty, ownship=np.empty(0, dtype=np.str_), intruder=np.empty(0, dtype=np.str_),
+            alerter=np.empty(0, dtype=np.int64), alert_level=np.empty(0, dtype=np.int64),
+            time_to_violation_s=np.empty((0, 3)), hsep_m=empty, vsep_m=empty, tcpa_s=empty,
+            dcpa_m=empty, tcoa_s=empty, taumod_s=empty,
+        )  # fmt: skip
+    return Alerts(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Alerts)))
 
 
 def closest_approach(r: Relative) -> tuple[F64, F64]:
