@@ -55,7 +55,11 @@ def reach(
 
 
 class StreamAlerting:
-    """Reported alert levels of every pair of aircraft over successive snapshots."""
+    """Reported alert levels of every pair of aircraft over successive snapshots.
+
+    Each aircraft id gets a stable integer code; an ordered pair is one int64
+    (``own << 32 | intruder``), found among the known pairs by binary search.
+    """
 
     def __init__(self, config: AlertingConfig, alerter: int = 1) -> None:
         if not 1 <= alerter <= len(config.alerters):
@@ -63,31 +67,56 @@ class StreamAlerting:
         self.config = config
         self.alerter = alerter
         self.memory = Hysteresis(0, config)
-        self.slots: dict[tuple[str, str], int] = {}
-        self.free: list[int] = []
+        self.codes: dict[str, int] = {}  #: aircraft id -> code
+        self.pairs = np.empty(0, dtype=np.int64)  #: known pair codes, sorted
+        self.pair_slot = np.empty(0, dtype=np.int64)  #: their hysteresis slots
+        self.slot_pair = np.empty(0, dtype=np.int64)  #: pair code of each slot, -1 if free
 
-    def _slots_of(self, keys: list[tuple[str, str]]) -> I64:
-        out = np.empty(len(keys), dtype=np.int64)
-        for k, key in enumerate(keys):
-            slot = self.slots.get(key)
-            if slot is None:
-                if not self.free:
-                    grown = max(1024, len(self.memory))
-                    self.free = list(range(len(self.memory) + grown - 1, len(self.memory) - 1, -1))
-                    self.memory.grow(grown)
-                slot = self.free.pop()
-                self.slots[key] = slot
-            out[k] = slot
-        return out
+    @property
+    def slots(self) -> dict[tuple[str, str], int]:
+        """The ordered pairs (ownship id, intruder id) being followed, and their slots."""
+        names = {code: name for name, code in self.codes.items()}
+        return {
+            (names[int(c) >> 32], names[int(c) & 0xFFFFFFFF]): int(slot)
+            for c, slot in zip(self.pairs, self.pair_slot, strict=True)
+        }
+
+    def _code(self, ids: NDArray[np.str_]) -> I64:
+        codes = self.codes
+        return np.array([codes.setdefault(x, len(codes)) for x in ids.tolist()], dtype=np.int64)
+
+    def _slots_of(self, pair: I64) -> I64:
+        """The slots of these pair codes, new ones allocated (and the table grown)."""
+        at = np.searchsorted(self.pairs, pair)
+        known = np.zeros(len(pair), dtype=np.bool_)
+        if len(self.pairs):
+            known = (at < len(self.pairs)) & (
+                self.pairs[np.minimum(at, len(self.pairs) - 1)] == pair
+            )
+        new = np.unique(pair[~known])
+        if len(new):
+            free = np.flatnonzero(self.slot_pair < 0)
+            if len(free) < len(new):
+                extra = max(len(new) - len(free), len(self.memory), 1024)
+                self.memory.grow(extra)
+                self.slot_pair = np.concatenate([self.slot_pair, np.full(extra, -1, np.int64)])
+                free = np.flatnonzero(self.slot_pair < 0)
+            given = free[: len(new)]
+            self.slot_pair[given] = new
+            order = np.argsort(np.concatenate([self.pairs, new]), kind="stable")
+            self.pairs = np.concatenate([self.pairs, new])[order]
+            self.pair_slot = np.concatenate([self.pair_slot, given])[order]
+        slots: I64 = self.pair_slot[np.searchsorted(self.pairs, pair)]
+        return slots
 
     def _age(self, time_s: float) -> None:
         """Forget pairs idle for longer than the hysteresis time (none are alerting then)."""
-        idle = time_s - self.memory.last_time_s > self.config.hysteresis_s
+        idle = (self.slot_pair >= 0) & (time_s - self.memory.last_time_s > self.config.hysteresis_s)
         if not idle.any():
             return
-        stale = [key for key, slot in self.slots.items() if idle[slot]]
-        for key in stale:
-            self.free.append(self.slots.pop(key))
+        self.slot_pair[idle] = -1
+        keep = self.slot_pair[self.pair_slot] >= 0
+        self.pairs, self.pair_slot = self.pairs[keep], self.pair_slot[keep]
         self.memory.clear(np.flatnonzero(idle))
 
     def step(self, time_s: float, snapshot: StateVectors) -> Alerts:
@@ -102,21 +131,23 @@ class StreamAlerting:
         h, v, t = reach(self.config, speed, climb)
         i, j = broad.candidate_pairs(kin, h, v, t)
         own, intruder = np.concatenate([i, j]), np.concatenate([j, i])
-        # pairs that were alerting stay in the set while both aircraft are there
-        index = {name: k for k, name in enumerate(snapshot.id.tolist())}
-        found = set(zip(own.tolist(), intruder.tolist(), strict=True))
-        alerting = [
-            key for key, slot in self.slots.items()
-            if self.memory.reported[slot] > 0 and key[0] in index and key[1] in index
-        ]  # fmt: skip
-        extra = [(index[a], index[b]) for a, b in alerting if (index[a], index[b]) not in found]
-        if extra:
-            own = np.concatenate([own, np.array([e[0] for e in extra], dtype=np.int64)])
-            intruder = np.concatenate([intruder, np.array([e[1] for e in extra], dtype=np.int64)])
-        ids = snapshot.id
-        slots = self._slots_of(list(zip(ids[own].tolist(), ids[intruder].tolist(), strict=True)))
+        code = self._code(snapshot.id)
+        pair = code[own] << 32 | code[intruder]
+        slots = self._slots_of(pair)
         active = np.zeros(len(self.memory), dtype=np.bool_)
         active[slots] = True
+        # pairs that were alerting stay in the set while both aircraft are there
+        where = np.full(len(self.codes), -1, dtype=np.int64)
+        where[code] = np.arange(len(code))
+        held = np.flatnonzero((self.slot_pair >= 0) & (self.memory.reported > 0) & ~active)
+        a = where[self.slot_pair[held] >> 32]
+        b = where[self.slot_pair[held] & 0xFFFFFFFF]
+        present = (a >= 0) & (b >= 0)
+        if present.any():
+            own = np.concatenate([own, a[present]])
+            intruder = np.concatenate([intruder, b[present]])
+            slots = np.concatenate([slots, held[present]])
+            active[held[present]] = True
         now = np.full(len(self.memory), time_s)
 
         def state(k: I64) -> tuple[F64, F64, F64, F64, F64, F64]:
@@ -136,6 +167,7 @@ class StreamAlerting:
         tcpa, dcpa = closest_approach(r)
         dthr = tau_dthr_m(self.config)
         hsep = np.hypot(r.sx_m, r.sy_m)
+        ids = snapshot.id
         return Alerts(
             time_s=np.full(int(shown.sum()), time_s),
             ownship=ids[own][shown],
