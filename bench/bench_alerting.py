@@ -22,7 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the all-pairs reference lives with the tests
 
 BEGIN, END = "<!-- bench_alerting:begin -->", "<!-- bench_alerting:end -->"
 SIZES = (1_000, 2_000, 20_000)
@@ -41,25 +42,16 @@ def _rows(alerts: Any) -> set[tuple[str, str, int]]:
     )
 
 
-def _state(states: Any, k: Any) -> Any:
-    return (
-        states.latitude_deg[k], states.longitude_deg[k], states.altitude_m[k],
-        states.track_deg[k], states.groundspeed_mps[k], states.vertical_rate_mps[k],
-    )  # fmt: skip
-
-
 def child(n: int) -> dict[str, Any]:
     from deconflict import geo, sample
-    from deconflict.alerting.alerter import Hysteresis, raw_levels
     from deconflict.alerting.config import load_config
-    from deconflict.alerting.frame import relative_states
     from deconflict.alerting.stream import StreamAlerting
+    from reference import AllPairsAlerting
 
     config = load_config("do365b")
     states = sample.dense_box(n, seed=1)
     stream = StreamAlerting(config)
-    reference = Hysteresis(n * (n - 1), config) if n <= REFERENCE_UP_TO else None
-    own, other = np.nonzero(~np.eye(n, dtype=np.bool_)) if reference else (None, None)
+    reference = AllPairsAlerting(n, config) if n <= REFERENCE_UP_TO else None
     times, ref_times, rows, alerting, same = [], [], [], [], True
     for step in range(STEPS):
         t = float(step)
@@ -68,20 +60,9 @@ def child(n: int) -> dict[str, Any]:
         times.append(time.perf_counter() - started)
         rows.append(len(alerts))
         alerting.append(int((alerts.alert_level > 0).sum()))
-        if reference is not None and own is not None and other is not None:
+        if reference is not None:
             started = time.perf_counter()
-
-            r = relative_states(_state(states, own), _state(states, other))
-            active = np.ones(len(own), dtype=np.bool_)
-            now = np.full(len(own), t)
-            before = reference.begin(now, active)
-            levels = raw_levels(r, config, np.ones(len(own), dtype=np.int64), before)
-            reported = reference.end(now, active, levels.raw)
-            shown = (reported > 0) | np.isfinite(levels.time_to_violation_s).any(axis=1)
-            ref_rows = set(
-                zip(states.id[own[shown]].tolist(), states.id[other[shown]].tolist(),
-                    reported[shown].tolist(), strict=True)
-            )  # fmt: skip
+            ref_rows = reference.step(t, states)
             ref_times.append(time.perf_counter() - started)
             same = same and ref_rows == _rows(alerts)
         lat, lon = geo.destination(

@@ -4,6 +4,7 @@
   candidates (``engine.pair_encounters``), with no broad phase. The
   engine must find exactly its pairs (this is what checks the broad phase), and the
   benchmark times the engine against it.
+- ``AllPairsAlerting``: stream alerting over every ordered pair, no broad phase.
 - ``scalar_encounter``: the loss-of-separation interval and closest approach of one pair,
   in plain Python from the textbook formulas, independent of ``cpa.encounters``.
 """
@@ -17,6 +18,10 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
+from deconflict.alerting.alerter import Hysteresis, raw_levels
+from deconflict.alerting.config import AlertingConfig
+from deconflict.alerting.frame import relative_states
+from deconflict.states import StateVectors
 from deconflict.tactical import cpa
 from deconflict.tactical.engine import pair_encounters
 
@@ -139,3 +144,34 @@ def well_clear_violated(
     vertical = (np.abs(sz) <= zthr) | ((sz * vz <= 0) & (tco >= 0) & (tco <= tcoa))
     result: NDArray[np.bool_] = horizontal & vertical
     return result
+
+
+class AllPairsAlerting:
+    """Stream alerting without a broad phase: every ordered pair of the (fixed) aircraft,
+    every step, through the same per-pair alerting and hysteresis; the rows reported are
+    those alerting or with a volume violated within the lookahead."""
+
+    def __init__(self, n: int, config: AlertingConfig, alerter: int = 1) -> None:
+        self.config, self.alerter = config, alerter
+        self.own, self.other = np.nonzero(~np.eye(n, dtype=np.bool_))
+        self.memory = Hysteresis(len(self.own), config)
+
+    def step(self, time_s: float, s: StateVectors) -> set[tuple[str, str, int]]:
+        def state(k: NDArray[np.intp]) -> tuple[F64, F64, F64, F64, F64, F64]:
+            return (
+                s.latitude_deg[k], s.longitude_deg[k], s.altitude_m[k],
+                s.track_deg[k], s.groundspeed_mps[k], s.vertical_rate_mps[k],
+            )  # fmt: skip
+
+        r = relative_states(state(self.own), state(self.other))
+        active = np.ones(len(self.own), dtype=np.bool_)
+        now = np.full(len(self.own), time_s)
+        before = self.memory.begin(now, active)
+        alerter = np.full(len(self.own), self.alerter, dtype=np.int64)
+        levels = raw_levels(r, self.config, alerter, before)
+        reported = self.memory.end(now, active, levels.raw)
+        shown = (reported > 0) | np.isfinite(levels.time_to_violation_s).any(axis=1)
+        return set(
+            zip(s.id[self.own[shown]].tolist(), s.id[self.other[shown]].tolist(),
+                reported[shown].tolist(), strict=True)
+        )  # fmt: skip

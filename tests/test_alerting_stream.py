@@ -102,3 +102,28 @@ def test_pairs_are_forgotten_after_the_hysteresis_time() -> None:
     assert len(gone) == 0 and stream.slots == {}  # forgotten; slots free for reuse
     back = stream.step(21.0, aircraft(21.0, [0.0, 0.005, 0.01]))
     assert len(stream.slots) == 6 and len(back) == 6
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_stream_equals_all_pairs_over_several_steps(seed: int) -> None:
+    """The broad phase loses no alert: the same rows and levels as every ordered pair."""
+    from dataclasses import replace
+
+    from deconflict import geo, sample
+    from reference import AllPairsAlerting
+
+    config = load_config("do365b")
+    states = sample.dense_box(300, seed=seed, width_m=150_000.0)
+    stream, reference = StreamAlerting(config), AllPairsAlerting(300, config)
+    alerting = 0
+    for step in range(8):
+        alerts = stream.step(float(step), states)
+        levels = alerts.alert_level.tolist()
+        ours = set(zip(alerts.ownship.tolist(), alerts.intruder.tolist(), levels, strict=True))
+        assert ours == reference.step(float(step), states)
+        alerting += int((alerts.alert_level > 0).sum())
+        lat, lon = geo.destination(
+            states.latitude_deg, states.longitude_deg, states.track_deg, 4 * states.groundspeed_mps
+        )  # positions jump 4 s per 1 s step, so that pairs come and go quickly
+        states = replace(states, latitude_deg=lat, longitude_deg=lon)
+    assert alerting > 0
