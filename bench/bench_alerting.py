@@ -25,7 +25,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the all-pairs reference lives with the tests
 
-BEGIN, END = "<!-- bench_alerting:begin -->", "<!-- bench_alerting:end -->"
+import report  # noqa: E402  (bench/report.py, beside this script)
+
 SIZES = (1_000, 2_000, 20_000)
 REFERENCE_UP_TO = 2_000  #: n (n - 1) ordered pairs per step: 4e8 at 20,000 is not feasible
 STEPS = 6
@@ -132,19 +133,12 @@ def main() -> None:
         if False in same:
             raise SystemExit("stream alerting and the all-pairs reference disagree")
     if args.out:
-        block = f"{BEGIN}\n" + "\n".join(lines) + f"\n{END}"
-        current = args.out.read_text() if args.out.exists() else ""
-        if BEGIN in current:
-            head, rest = current.split(BEGIN, 1)
-            current = head + block + rest.split(END, 1)[1]
-        else:
-            current += "\n## Graded alerting over many aircraft (issue 3)\n\n"
-            current += (
-                "Command: `make bench` (`bench/bench_alerting.py --out docs/benchmarks.md`). "
-            )
-            current += "Target: each 1 Hz step over 20,000 aircraft in ≤ 0.5 s.\n\n"
-            current += block + "\n"
-        args.out.write_text(current)
+        preamble = (
+            "## Graded alerting over many aircraft (issue 3)\n\n"
+            "Command: `make bench` (`bench/bench_alerting.py --out docs/benchmarks.md`). "
+            "Target: each 1 Hz step over 20,000 aircraft in ≤ 0.5 s.\n\n"
+        )
+        report.update(args.out, "bench_alerting", "\n".join(lines), preamble)
 
 
 if __name__ == "__main__":

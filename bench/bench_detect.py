@@ -29,9 +29,10 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the all-pairs reference lives with the tests
 
+import report  # noqa: E402  (bench/report.py, beside this script)
+
 SIZES = (1_000, 5_000, 10_000, 20_000)
 SCENARIOS = ("dense", "world")
-BEGIN, END = "<!-- bench_detect:begin -->", "<!-- bench_detect:end -->"
 
 
 def _peak_rss_mb() -> float:
@@ -174,17 +175,6 @@ def table(rows: list[dict[str, Any]], processes: int, warm_calls: int) -> str:
     return "\n".join(lines)
 
 
-def write(out: Path, text: str) -> None:
-    block = f"{BEGIN}\n{text}\n{END}"
-    current = out.read_text() if out.exists() else ""
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        updated = head + block + rest.split(END, 1)[1]
-    else:
-        updated = current + ("\n" if current else "") + block + "\n"
-    out.write_text(updated)
-
-
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         mode, scenario, n, seed, repeats = sys.argv[2:7]
@@ -199,7 +189,7 @@ def main() -> None:
     rows = run(args.processes, args.warm_calls, tuple(args.sizes))
     text = table(rows, args.processes, args.warm_calls)
     if args.out:
-        write(args.out, text)
+        report.update(args.out, "bench_detect", text)
         print(f"-> {args.out}")
     if not all(r["same_pairs"] for r in rows):
         raise SystemExit("the engine and the reference found different pairs")

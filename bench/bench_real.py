@@ -20,7 +20,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the all-pairs reference lives with the tests
 
-BEGIN, END = "<!-- bench_real:begin -->", "<!-- bench_real:end -->"
+import report  # noqa: E402  (bench/report.py, beside this script)
+
 CASES = {
     "every second (rows sharing a timestamp)": {},
     "every second, airborne only": {"exclude_onground": True},
@@ -107,17 +108,11 @@ def main() -> None:
         if r["conflicts"] != r["reference_conflicts"]:
             raise SystemExit("the engine and the reference disagree")
     if args.out:
-        text = "\n".join(lines)
-        block = f"{BEGIN}\n{text}\n{END}"
-        current = args.out.read_text() if args.out.exists() else ""
-        if BEGIN in current:
-            head, rest = current.split(BEGIN, 1)
-            current = head + block + rest.split(END, 1)[1]
-        else:
-            current += "\n## Detection core on a real recording\n\n"
-            current += "Command: `make bench` (`bench/bench_real.py --out docs/benchmarks.md`).\n\n"
-            current += block + "\n"
-        args.out.write_text(current)
+        preamble = (
+            "## Detection core on a real recording\n\n"
+            "Command: `make bench` (`bench/bench_real.py --out docs/benchmarks.md`).\n\n"
+        )
+        report.update(args.out, "bench_real", "\n".join(lines), preamble)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,11 @@ computes it (``docs/alerting.md``).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from deconflict.alerting.alerter import Hysteresis, raw_levels
+from deconflict.alerting.alerter import Hysteresis, Levels, raw_levels
 from deconflict.alerting.config import AlertingConfig
 from deconflict.alerting.frame import relative_states
 from deconflict.alerting.volumes import Relative, WellClear, tau_mod, time_to_coaltitude
@@ -42,6 +41,39 @@ class Alerts:
 
     def __len__(self) -> int:
         return len(self.time_s)
+
+    def take(self, index: NDArray[np.bool_] | I64) -> Alerts:
+        return Alerts(*(getattr(self, f.name)[index] for f in fields(self)))
+
+
+def assemble(
+    time_s: float,
+    ownship: NDArray[np.str_],
+    intruder: NDArray[np.str_],
+    alerter: I64,
+    reported: I64,
+    levels: Levels,
+    r: Relative,
+    config: AlertingConfig,
+) -> Alerts:
+    """The rows of one time step, from the pairs' relative states and levels."""
+    tcpa, dcpa = closest_approach(r)
+    hsep = np.hypot(r.sx_m, r.sy_m)
+    dthr = tau_dthr_m(config)
+    return Alerts(
+        time_s=np.full(len(hsep), time_s),
+        ownship=ownship,
+        intruder=intruder,
+        alerter=alerter,
+        alert_level=reported,
+        time_to_violation_s=levels.time_to_violation_s,
+        hsep_m=hsep,
+        vsep_m=np.abs(r.sz_m),
+        tcpa_s=tcpa,
+        dcpa_m=dcpa,
+        tcoa_s=time_to_coaltitude(r),
+        taumod_s=np.where(hsep < dthr, np.inf, tau_mod(r, dthr)),
+    )
 
 
 def _relative(states: DaaStates, own: int, others: I64) -> Relative:
@@ -103,8 +135,7 @@ def alert_encounter(states: DaaStates, config: AlertingConfig) -> Alerts:
     intruders = list(dict.fromkeys(states.name[~states.ownship].tolist()))
     slot = {name: k for k, name in enumerate(intruders)}
     memory = Hysteresis(len(intruders), config)
-    tau_dthr = tau_dthr_m(config)
-    parts: list[dict[str, NDArray[np.generic]]] = []
+    parts: list[Alerts] = []
     bounds = np.flatnonzero(np.diff(states.time_s)) + 1
     for rows in np.split(np.arange(len(states.time_s)), bounds):
         own = int(rows[0])
@@ -128,42 +159,8 @@ def alert_encounter(states: DaaStates, config: AlertingConfig) -> Alerts:
         raw = np.zeros(len(intruders), dtype=np.int64)
         raw[where] = levels.raw
         reported = memory.end(time, active, raw)[where]
-        tcpa, dcpa = closest_approach(r)
-        parts.append(
-            {
-                "time_s": time[where],
-                "ownship": np.full(len(others), states.name[own]),
-                "intruder": states.name[others],
-                "alerter": alerter,
-                "alert_level": reported,
-                "time_to_violation_s": levels.time_to_violation_s,
-                "hsep_m": np.hypot(r.sx_m, r.sy_m),
-                "vsep_m": np.abs(r.sz_m),
-                "tcpa_s": tcpa,
-                "dcpa_m": dcpa,
-                "tcoa_s": time_to_coaltitude(r),
-                "taumod_s": np.where(
-                    np.hypot(r.sx_m, r.sy_m) < tau_dthr, np.inf, tau_mod(r, tau_dthr)
-                ),
-            }
-        )
+        names = np.full(len(others), states.name[own])
+        at = float(states.time_s[own])
+        parts.append(assemble(at, names, states.name[others], alerter, reported, levels, r, config))
 
-    def column(name: str, dtype: type) -> NDArray[Any]:
-        if not parts:
-            return np.empty((0, 3) if name == "time_to_violation_s" else 0, dtype=dtype)
-        return np.concatenate([p[name] for p in parts]).astype(dtype)
-
-    return Alerts(
-        time_s=column("time_s", np.float64),
-        ownship=column("ownship", np.str_),
-        intruder=column("intruder", np.str_),
-        alerter=column("alerter", np.int64),
-        alert_level=column("alert_level", np.int64),
-        time_to_violation_s=column("time_to_violation_s", np.float64),
-        hsep_m=column("hsep_m", np.float64),
-        vsep_m=column("vsep_m", np.float64),
-        tcpa_s=column("tcpa_s", np.float64),
-        dcpa_m=column("dcpa_m", np.float64),
-        tcoa_s=column("tcoa_s", np.float64),
-        taumod_s=column("taumod_s", np.float64),
-    )
+    return concat(parts)

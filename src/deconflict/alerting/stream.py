@@ -20,9 +20,9 @@ from numpy.typing import NDArray
 
 from deconflict.alerting.alerter import Hysteresis, raw_levels
 from deconflict.alerting.config import AlertingConfig
-from deconflict.alerting.engine import Alerts, closest_approach, tau_dthr_m
+from deconflict.alerting.engine import Alerts, assemble
 from deconflict.alerting.frame import relative_states
-from deconflict.alerting.volumes import Cylinder, WellClear, tau_mod, time_to_coaltitude
+from deconflict.alerting.volumes import Cylinder, WellClear
 from deconflict.states import StateVectors
 from deconflict.tactical import broad, cpa
 
@@ -164,21 +164,6 @@ class StreamAlerting:
         raw[slots] = levels.raw
         reported = self.memory.end(now, active, raw)[slots]
         shown = (reported > 0) | np.isfinite(levels.time_to_violation_s).any(axis=1)
-        tcpa, dcpa = closest_approach(r)
-        dthr = tau_dthr_m(self.config)
-        hsep = np.hypot(r.sx_m, r.sy_m)
         ids = snapshot.id
-        return Alerts(
-            time_s=np.full(int(shown.sum()), time_s),
-            ownship=ids[own][shown],
-            intruder=ids[intruder][shown],
-            alerter=alerter[shown],
-            alert_level=reported[shown],
-            time_to_violation_s=levels.time_to_violation_s[shown],
-            hsep_m=hsep[shown],
-            vsep_m=np.abs(r.sz_m)[shown],
-            tcpa_s=tcpa[shown],
-            dcpa_m=dcpa[shown],
-            tcoa_s=time_to_coaltitude(r)[shown],
-            taumod_s=np.where(hsep < dthr, np.inf, tau_mod(r, dthr))[shown],
-        )
+        rows = assemble(time_s, ids[own], ids[intruder], alerter, reported, levels, r, self.config)
+        return rows.take(shown)
