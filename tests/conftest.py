@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from deconflict.data import traffic_sample
 from deconflict.errors import InputError
+
+# CI runs the same examples on every run (a red CI names a change, not a lucky draw);
+# a developer's `make test` explores new ones each time and keeps failures in .hypothesis/.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "explore"))
 
 
 @pytest.fixture(scope="session")

@@ -165,3 +165,13 @@ def test_interval_is_where_the_definition_says(
         assert violated[inside].all()
     else:
         assert not (hi[0] - lo[0] > 2 * step)
+
+
+def test_crawling_intruder_outside_the_volume_never_enters() -> None:
+    """Found by hypothesis: a relative speed so small that its square underflows (|v|² = 0
+    while s·v < 0) once made the textbook root -inf and the interval the whole lookahead."""
+    tiny = 4.689100247931569e-163
+    for volume in (PHASE1, WellClear(PHASE1.dthr_m, PHASE1.zthr_m, PHASE1.tthr_s, 20.0)):
+        for v in (tiny, 1e-150, 1e-100, 1e-9):
+            lo, hi = interval(rel(-1099.0, -1102.0, 0.0, v, v, 0.0), volume, 0.0, LOOKAHEAD)
+            assert lo[0] == math.inf and hi[0] == -math.inf

@@ -104,9 +104,14 @@ def well_clear_interval(
     c = pp + tthr * pv - d * d
     disc = b * b - 4.0 * a * c
     cross = px * vy - py * vx
+    root = np.sqrt(np.maximum(disc, 0.0))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        t = (-b - np.sqrt(np.maximum(disc, 0.0))) / (2.0 * a)
-    entering = ~inside & (pv < 0.0) & (disc >= 0.0) & (d * d * a >= cross * cross) & (t <= length)
+        # the smaller root, in the form without cancellation: with b < 0 the textbook form
+        # subtracts two near-equal numbers, which for tiny speeds gives 0 or a wrong sign
+        t = np.where(b < 0.0, 2.0 * c / (root - b), (-b - root) / (2.0 * a))
+    entering = (~inside & (a > 0.0) & (pv < 0.0) & (disc >= 0.0) & (d * d * a >= cross * cross)) & (
+        t <= length
+    )
     h_lo = np.where(inside, 0.0, np.where(entering, np.maximum(0.0, t), np.inf))
     h_hi = np.where(inside | entering, np.minimum(length, exit_time), -np.inf)
     vertical_empty = lo > hi
