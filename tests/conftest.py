@@ -1,8 +1,10 @@
-"""Shared fixtures: the real ADS-B recordings that ship inside the `traffic` wheel on PyPI."""
+"""Shared fixtures: the real ADS-B recordings that ship inside the `traffic` wheel on PyPI, and a
+throwaway PostgreSQL server (tests/pg.py) for the plan store's tests."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from hypothesis import settings
 
 from deconflict.data import traffic_sample
 from deconflict.errors import InputError
+from pg import PostgresServer, PostgresUnavailableError
 
 # CI runs the same examples on every run (a red CI names a change, not a lucky draw);
 # a developer's `make test` explores new ones each time and keeps failures in .hypothesis/.
@@ -25,3 +28,32 @@ def quickstart_json() -> Path:
         return traffic_sample("quickstart")
     except InputError as e:  # no registry reachable: say so, visibly
         pytest.skip(str(e))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server (tests/pg.py), one per xdist worker, started on first use.
+    Skips, with the reason, when PostgreSQL is not installed or cannot start."""
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailableError as e:
+        pytest.skip(str(e))
+    with server:  # stopped and removed at the end of the session, whatever the outcome
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """`postgresql://postgres@127.0.0.1:PORT/test_<hex>`: a fresh empty database, dropped after."""
+    with postgres_server.fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The plan store's URL on each backend: `sqlite:///` + an absolute path to a new file, or a
+    fresh PostgreSQL database (the server starts only for this parameter)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'plans.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
