@@ -1,0 +1,1 @@
+"""Strategic deconfliction: 4D plans, the conflict rule and notices (``docs/plans.md``)."""

@@ -1,0 +1,175 @@
+"""The strategic conflict rule, between volumes and between plans.
+
+Two volumes conflict when their time windows overlap (start_a < end_b and start_b < end_a),
+the vertical gap between their bands is less than V (bands that overlap have a negative
+gap), and their outlines are less than H apart along the ellipsoid (0 when they meet or one
+holds the other). ``H = 0`` and ``V = 0`` mean plain intersection: interiors that share a
+point, bands that overlap by more than a point. Plans of different parties conflict when
+some pair of their volumes does.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from deconflict.plans import cells
+from deconflict.plans.geometry import Cap, cap, horizontal_conflict
+from deconflict.plans.volume import Plan, Volume4D
+from deconflict.units import NM_M
+
+#: the defaults of the rule: 5 NM and 1,000 ft
+DEFAULT_HSEP_M = 5.0 * NM_M
+DEFAULT_VSEP_FT = 1000.0
+
+
+@dataclass(frozen=True)
+class Separation:
+    """The minima of the rule: horizontal (metres) and vertical (feet)."""
+
+    hsep_m: float = DEFAULT_HSEP_M
+    vsep_ft: float = DEFAULT_VSEP_FT
+
+
+@dataclass(frozen=True)
+class VolumeConflict:
+    """Two volumes in conflict: which, and where in time and altitude. The band is the
+    overlap of the two bands, or the gap between them when they are less than V apart."""
+
+    index_a: int
+    index_b: int
+    time_start_s: float
+    time_end_s: float
+    alt_lower_ft: float
+    alt_upper_ft: float
+
+
+@dataclass(frozen=True)
+class PlanConflict:
+    """Two plans in conflict, ``plan_a < plan_b``; the window and band enclose all their
+    conflicting pairs of volumes."""
+
+    plan_a: str
+    plan_b: str
+    party_a: str
+    party_b: str
+    volumes: tuple[VolumeConflict, ...]
+
+    @property
+    def time_start_s(self) -> float:
+        return min(v.time_start_s for v in self.volumes)
+
+    @property
+    def time_end_s(self) -> float:
+        return max(v.time_end_s for v in self.volumes)
+
+    @property
+    def alt_lower_ft(self) -> float:
+        return min(v.alt_lower_ft for v in self.volumes)
+
+    @property
+    def alt_upper_ft(self) -> float:
+        return max(v.alt_upper_ft for v in self.volumes)
+
+
+def times_overlap(a: Volume4D, b: Volume4D) -> bool:
+    return a.time_start_s < b.time_end_s and b.time_start_s < a.time_end_s
+
+
+def vertical_gap_ft(a: Volume4D, b: Volume4D) -> float:
+    """How far apart the bands are (negative: how much they overlap)."""
+    return max(b.alt_lower_ft - a.alt_upper_ft, a.alt_lower_ft - b.alt_upper_ft)
+
+
+def volumes_conflict(
+    a: Volume4D, b: Volume4D, sep: Separation, cap_a: Cap | None = None, cap_b: Cap | None = None
+) -> VolumeConflict | None:
+    """The conflict between two volumes under the rule, or None (indices left at 0)."""
+    if not times_overlap(a, b) or not vertical_gap_ft(a, b) < sep.vsep_ft:
+        return None
+    if not horizontal_conflict(a.outline, b.outline, sep.hsep_m, cap_a, cap_b):
+        return None
+    lower = max(a.alt_lower_ft, b.alt_lower_ft)
+    upper = min(a.alt_upper_ft, b.alt_upper_ft)
+    return VolumeConflict(
+        0,
+        0,
+        max(a.time_start_s, b.time_start_s),
+        min(a.time_end_s, b.time_end_s),
+        min(lower, upper),
+        max(lower, upper),
+    )
+
+
+def plan_conflict(
+    a: Plan,
+    b: Plan,
+    sep: Separation,
+    pairs: Sequence[tuple[int, int]] | None = None,
+    caps: dict[tuple[str, int], Cap] | None = None,
+) -> PlanConflict | None:
+    """The conflict between two plans (all their volume pairs, or the candidate ``pairs``)."""
+    if a.plan_id > b.plan_id:
+        a, b = b, a
+        pairs = None if pairs is None else [(j, i) for i, j in pairs]
+    caps = caps if caps is not None else {}
+    if pairs is None:
+        pairs = [(i, j) for i in range(len(a.volumes)) for j in range(len(b.volumes))]
+    found = []
+    for i, j in sorted(set(pairs)):
+        ca = caps.get((a.plan_id, i)) or cap(a.volumes[i].outline)
+        cb = caps.get((b.plan_id, j)) or cap(b.volumes[j].outline)
+        hit = volumes_conflict(a.volumes[i], b.volumes[j], sep, ca, cb)
+        if hit is not None:
+            found.append(
+                VolumeConflict(
+                    i, j, hit.time_start_s, hit.time_end_s, hit.alt_lower_ft, hit.alt_upper_ft
+                )
+            )
+    if not found:
+        return None
+    return PlanConflict(a.plan_id, b.plan_id, a.party, b.party, tuple(found))
+
+
+def candidate_pairs(
+    plans: Sequence[Plan], sep: Separation, caps: dict[tuple[str, int], Cap]
+) -> Iterator[tuple[int, int, list[tuple[int, int]]]]:
+    """Pairs of plans of different parties whose volumes may conflict, with the candidate
+    pairs of volumes: the cell index in memory (the same keys as the store's)."""
+    table: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for p, plan in enumerate(plans):
+        for v, vol in enumerate(plan.volumes):
+            c = caps[(plan.plan_id, v)]
+            for b in cells.buckets(vol.time_start_s, vol.time_end_s):
+                for k in cells.cell_keys(c.centre_ecef_m, c.radius_m):
+                    table[(b, k)].append((p, v))
+    keys = sorted(table)
+    found: dict[tuple[int, int], set[tuple[int, int]]] = defaultdict(set)
+
+    for p, plan in enumerate(plans):
+        for v, vol in enumerate(plan.volumes):
+            c = caps[(plan.plan_id, v)]
+            ranges = cells.probe_ranges(c.centre_ecef_m, c.radius_m + sep.hsep_m)
+            for b in cells.buckets(vol.time_start_s, vol.time_end_s):
+                for lo, hi in ranges:
+                    start = bisect.bisect_left(keys, (b, lo))
+                    stop = bisect.bisect_right(keys, (b, hi))
+                    for key in keys[start:stop]:
+                        for q, w in table[key]:
+                            if q > p and plans[q].party != plan.party:
+                                found[(p, q)].add((v, w))
+    for (p, q), vw in sorted(found.items()):
+        yield p, q, sorted(vw)
+
+
+def check_plans(plans: Sequence[Plan], sep: Separation = Separation()) -> list[PlanConflict]:
+    """Every conflicting pair of plans of different parties, sorted by (plan_a, plan_b)."""
+    caps = {(p.plan_id, i): cap(v.outline) for p in plans for i, v in enumerate(p.volumes)}
+    out = []
+    for p, q, pairs in candidate_pairs(plans, sep, caps):
+        hit = plan_conflict(plans[p], plans[q], sep, pairs, caps)
+        if hit is not None:
+            out.append(hit)
+    return sorted(out, key=lambda c: (c.plan_a, c.plan_b))
