@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench lock clean
+.PHONY: install demo test lint typecheck unit bench lock clean postgres
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,26 @@ unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
 test: lint typecheck unit
+
+# The PostgreSQL server binaries for the tests: tests/pg.py starts a throwaway server from them, and
+# without them the PostgreSQL tests are skipped. Installs Debian's package only when no initdb is
+# found (as root, or with sudo); otherwise warns. Never fails.
+PG_WARN := warning: PostgreSQL not installed and could not be installed; its tests will be skipped
+APT_PG  := env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql
+postgres:
+	@if command -v initdb >/dev/null 2>&1 \
+	  || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || test -x "$$(pg_config --bindir 2>/dev/null)/initdb"; then \
+		echo "PostgreSQL found"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "$(PG_WARN) (no apt-get)"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		{ apt-get update -qq; $(APT_PG); } || echo "$(PG_WARN)"; \
+	elif command -v sudo >/dev/null 2>&1; then \
+		{ sudo -n apt-get update -qq; sudo -n $(APT_PG); } || echo "$(PG_WARN) (sudo)"; \
+	else \
+		echo "$(PG_WARN) (not root, no sudo)"; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_detect.py --out docs/benchmarks.md
