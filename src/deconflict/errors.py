@@ -13,3 +13,12 @@ class InputError(DeconflictError):
 
 class OptionError(DeconflictError):
     """An option has a value outside its domain."""
+
+
+class NotFoundError(DeconflictError):
+    """A plan (or other record) that does not exist, or that the caller may not see."""
+
+
+class RefusedError(DeconflictError):
+    """A request that is well formed but not allowed: another party's plan, a stale
+    version, a state that cannot change that way."""

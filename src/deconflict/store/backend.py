@@ -1,0 +1,56 @@
+"""The one small interface the store needs from a database, and its two implementations.
+
+SQL is written once, with ``?`` placeholders; a backend runs it in a transaction that is
+either a reader or the (serialised) writer:
+
+- SQLite (``sqlite.py``): one file in WAL mode; writers take the write lock when they begin
+  (``BEGIN IMMEDIATE``), so filings happen one after another while readers go on.
+- PostgreSQL (``postgres.py``): writers run ``SERIALIZABLE``; a transaction that would break
+  serialisability fails with a serialisation error and is run again from the start.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+Row = tuple[Any, ...]
+
+
+class Tx(ABC):
+    """A transaction in progress."""
+
+    @abstractmethod
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+
+    @abstractmethod
+    def many(self, sql: str, params: Sequence[Sequence[Any]]) -> None: ...
+
+
+class Backend(ABC):
+    """A connection to one database."""
+
+    dialect: str
+    #: errors after which the transaction is run again
+    retryable: tuple[type[BaseException], ...] = ()
+
+    @abstractmethod
+    def transaction(self, write: bool) -> AbstractContextManager[Tx]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def ensure_schema_table(self, sql: str) -> None:
+        with self.transaction(write=True) as tx:
+            tx.run(sql)
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,553 @@
+"""The plan store: filing, updating and cancelling plans, race-free, with notices.
+
+Filing a plan checks it against every live plan of the other parties and records it in
+one transaction (``backend.py`` says how each database serialises that). The filer states,
+as in ASTM F3548's "key", the versions of the other parties' plans it has been told
+conflict with its own (their opaque references and versions, from earlier notices):
+
+- no conflict: ``accepted``;
+- a conflict the filer has not acknowledged (the plan is unknown to it, or has changed
+  since): refused as ``missed``, with a notice for each such conflict;
+- every conflict acknowledged, and the terms between the two parties allow conflicts:
+  ``accepted_with_conflicts``; otherwise refused as ``conflicts``.
+
+An accepted plan with conflicts produces a notice for both parties of each conflict. The
+candidates come from the space-time cells (``plans.cells``) with plain SQL; the exact rule
+(``plans.check``) runs on them only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from deconflict.errors import InputError, NotFoundError, RefusedError
+from deconflict.geo import surface_ecef
+from deconflict.plans import cells
+from deconflict.plans.check import PlanConflict, Separation, VolumeConflict, volumes_conflict
+from deconflict.plans.geometry import Cap, cap
+from deconflict.plans.notices import MIN_CELL_M, Sharing, notice
+from deconflict.plans.validate import volume_problem
+from deconflict.plans.volume import LIVE_STATES, Circle, Outline, Plan, PlanState, Volume4D, polygon
+from deconflict.store.backend import Backend, Tx, chunks
+from deconflict.store.schema import CREATE_MIGRATIONS, HEAD, MIGRATIONS, TYPES, statements
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What two parties agreed for their plans: the minima, what a notice discloses,
+    whether a plan may be accepted with conflicts, and the size of a region's cells."""
+
+    sep: Separation = field(default_factory=Separation)
+    sharing: Sharing = Sharing.SAFETY
+    allow_conflicts: bool = False
+    region_cell_m: float = MIN_CELL_M
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The terms between every pair of parties: ``pairs`` (unordered), else ``default``.
+    ``None`` means no agreement: the two parties' plans are not checked against each other
+    and nothing about one reaches the other."""
+
+    default: Terms | None = Terms()
+    pairs: Mapping[frozenset[str], Terms | None] = field(default_factory=dict)
+
+    def terms(self, a: str, b: str) -> Terms | None:
+        return self.pairs.get(frozenset((a, b)), self.default)
+
+    def _all(self) -> list[Terms]:
+        return [t for t in (self.default, *self.pairs.values()) if t is not None]
+
+    @property
+    def max_hsep_m(self) -> float:
+        return max((t.sep.hsep_m for t in self._all()), default=0.0)
+
+    @property
+    def max_vsep_ft(self) -> float:
+        return max((t.sep.vsep_ft for t in self._all()), default=0.0)
+
+
+class Status(StrEnum):
+    ACCEPTED = "accepted"
+    ACCEPTED_WITH_CONFLICTS = "accepted_with_conflicts"
+    MISSED = "missed"
+    CONFLICTS = "conflicts"
+
+
+@dataclass(frozen=True)
+class Filing:
+    """The answer to a filing. ``notices`` are the filer's notices of the conflicts (for a
+    ``missed`` filing, of those it had not acknowledged)."""
+
+    status: Status
+    plan_id: str
+    version: int | None
+    ref: str | None
+    notices: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in (Status.ACCEPTED, Status.ACCEPTED_WITH_CONFLICTS)
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    plan: Plan
+    ref: str
+    status: str
+    created_s: float
+    updated_s: float
+
+
+def encode_outline(outline: Outline) -> str:
+    if isinstance(outline, Circle):
+        return json.dumps({"c": [outline.lat_deg, outline.lon_deg, outline.radius_m]})
+    return json.dumps({"p": [r.ravel().tolist() for r in outline.rings]})
+
+
+def decode_outline(text: str) -> Outline:
+    data = json.loads(text)
+    if "c" in data:
+        lat, lon, r = data["c"]
+        return Circle(lat, lon, r)
+    return polygon(*(np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in data["p"]))
+
+
+def _cap_of(lat: float, lon: float, radius: float) -> Cap:
+    c = surface_ecef(np.array([lat]), np.array([lon]))[0]
+    return Cap(lat, lon, radius, (float(c[0]), float(c[1]), float(c[2])))
+
+
+_VOLUME_COLUMNS = (
+    "plan_id, idx, time_start_s, time_end_s, alt_lower_ft, alt_upper_ft, "
+    "cap_lat_deg, cap_lon_deg, cap_radius_m, outline"
+)
+_PROBE_ROWS = 400  # rows of probes per query (8 parameters each)
+
+
+@dataclass
+class _Candidate:
+    plan_id: str
+    party: str
+    version: int
+    ref: str
+
+
+class PlanStore:
+    """Plans in a database (``open_store`` makes one from a URL)."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        policy: Policy = Policy(),
+        clock: Callable[[], float] = time.time,
+        attempts: int = 50,
+    ) -> None:
+        self.backend, self.policy, self.clock, self.attempts = backend, policy, clock, attempts
+        self.migrate()
+
+    # -- transactions ----------------------------------------------------------------
+
+    def _in_tx(self, write: bool, work: Callable[[Tx], Any]) -> Any:
+        delay = 0.001
+        for attempt in range(self.attempts):
+            try:
+                with self.backend.transaction(write) as tx:
+                    return work(tx)
+            except self.backend.retryable:
+                if attempt == self.attempts - 1:
+                    raise
+                time.sleep(delay * (1.0 + secrets.randbelow(1000) / 1000.0))
+                delay = min(0.1, delay * 2.0)
+        raise AssertionError("unreachable")
+
+    def migrate(self) -> int:
+        """Apply the missing migrations; the schema version now."""
+        types = TYPES[self.backend.dialect]
+        self.backend.ensure_schema_table(CREATE_MIGRATIONS.format(**types))
+        current = self.schema_version()
+        if current > HEAD:
+            raise RefusedError(
+                f"the database has schema version {current}, newer than this deconflict "
+                f"({HEAD}): upgrade deconflict"
+            )
+        for m in MIGRATIONS:
+            if m.version <= current:
+                continue
+
+            def apply(tx: Tx, m: Any = m) -> None:
+                if tx.rows("SELECT 1 FROM schema_migrations WHERE version = ?", (m.version,)):
+                    return  # applied meanwhile by another process
+                for sql in statements(m, self.backend.dialect):
+                    tx.run(sql)
+                tx.run(
+                    "INSERT INTO schema_migrations (version, description, applied_s) "
+                    "VALUES (?, ?, ?)",
+                    (m.version, m.description, self.clock()),
+                )
+
+            self._in_tx(True, apply)
+        return self.schema_version()
+
+    def schema_version(self) -> int:
+        rows = self._in_tx(False, lambda tx: tx.rows("SELECT MAX(version) FROM schema_migrations"))
+        return int(rows[0][0] or 0)
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # -- the check ---------------------------------------------------------------------
+
+    def _candidates(
+        self, tx: Tx, plan: Plan, caps: Sequence[Cap]
+    ) -> dict[int, set[tuple[str, int]]]:
+        """For each volume of the plan, the live volumes of other parties that the cells
+        and the bounds in time and altitude leave in."""
+        reach, vsep = self.policy.max_hsep_m, self.policy.max_vsep_ft
+        probes: list[tuple[int, int, int, int, float, float, float, float]] = []
+        for v, (vol, c) in enumerate(zip(plan.volumes, caps, strict=True)):
+            ranges = cells.probe_ranges(c.centre_ecef_m, c.radius_m + reach)
+            a0, a1 = vol.alt_lower_ft - vsep, vol.alt_upper_ft + vsep
+            for b in cells.buckets(vol.time_start_s, vol.time_end_s):
+                for lo, hi in ranges:
+                    probes.append((v, b, lo, hi, vol.time_start_s, vol.time_end_s, a0, a1))
+        found: dict[int, set[tuple[str, int]]] = defaultdict(set)
+        for chunk in chunks(probes, _PROBE_ROWS):
+            values = ", ".join(
+                ["(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), "
+                 "CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION), "
+                 "CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION))"]
+                + ["(?, ?, ?, ?, ?, ?, ?, ?)"] * (len(chunk) - 1)
+            )  # fmt: skip
+            sql = (
+                f"WITH p (v, b, lo, hi, t0, t1, a0, a1) AS (VALUES {values}) "
+                "SELECT DISTINCT p.v, c.plan_id, c.idx FROM p JOIN volume_cells c "
+                "ON c.bucket = p.b AND c.cell BETWEEN p.lo AND p.hi "
+                "WHERE c.time_start_s < p.t1 AND c.time_end_s > p.t0 "
+                "AND c.alt_lower_ft < p.a1 AND c.alt_upper_ft > p.a0 "
+                "AND c.party <> ? AND c.plan_id <> ?"
+            )
+            params = [x for row in chunk for x in row] + [plan.party, plan.plan_id]
+            for v, plan_id, idx in tx.rows(sql, params):
+                found[int(v)].add((str(plan_id), int(idx)))
+        return found
+
+    def _volumes(
+        self, tx: Tx, keys: Iterable[tuple[str, int]]
+    ) -> dict[tuple[str, int], tuple[Volume4D, Cap]]:
+        out: dict[tuple[str, int], tuple[Volume4D, Cap]] = {}
+        for chunk in chunks(sorted(set(keys)), 400):
+            values = ", ".join(["(?, ?)"] * len(chunk))
+            rows = tx.rows(
+                f"SELECT {_VOLUME_COLUMNS} FROM volumes WHERE (plan_id, idx) IN (VALUES {values})",
+                [x for k in chunk for x in k],
+            )
+            for pid, idx, t0, t1, a0, a1, lat, lon, r, outline in rows:
+                vol = Volume4D(decode_outline(outline), a0, a1, t0, t1)
+                out[(pid, int(idx))] = (vol, _cap_of(lat, lon, r))
+        return out
+
+    def _plans_info(self, tx: Tx, plan_ids: Iterable[str]) -> dict[str, _Candidate]:
+        out = {}
+        for chunk in chunks(sorted(set(plan_ids)), 500):
+            marks = ", ".join("?" * len(chunk))
+            for pid, party, version, ref in tx.rows(
+                f"SELECT plan_id, party, version, ref FROM plans WHERE plan_id IN ({marks})",
+                list(chunk),
+            ):
+                out[pid] = _Candidate(pid, party, int(version), ref)
+        return out
+
+    def _conflicts(
+        self, tx: Tx, plan: Plan, caps: Sequence[Cap]
+    ) -> list[tuple[PlanConflict, _Candidate, Terms]]:
+        found = self._candidates(tx, plan, caps)
+        if not found:
+            return []
+        volumes = self._volumes(tx, (k for ks in found.values() for k in ks))
+        info = self._plans_info(tx, (pid for pid, _ in volumes))
+        hits: dict[str, list[VolumeConflict]] = defaultdict(list)
+        for v, keys in found.items():
+            for pid, idx in sorted(keys):
+                other = info[pid]
+                terms = self.policy.terms(plan.party, other.party)
+                if terms is None:
+                    continue
+                vol, other_cap = volumes[(pid, idx)]
+                hit = volumes_conflict(plan.volumes[v], vol, terms.sep, caps[v], other_cap)
+                if hit is not None:
+                    hits[pid].append(replace(hit, index_a=v, index_b=idx))
+        out = []
+        for pid, vc in sorted(hits.items()):
+            other = info[pid]
+            terms = self.policy.terms(plan.party, other.party)
+            assert terms is not None
+            if plan.plan_id < pid:
+                conflict = PlanConflict(plan.plan_id, pid, plan.party, other.party, tuple(vc))
+            else:
+                flipped = tuple(
+                    VolumeConflict(c.index_b, c.index_a, c.time_start_s, c.time_end_s,
+                                   c.alt_lower_ft, c.alt_upper_ft)
+                    for c in vc
+                )  # fmt: skip
+                conflict = PlanConflict(pid, plan.plan_id, other.party, plan.party, flipped)
+            out.append((conflict, other, terms))
+        return out
+
+    def _load_plan(self, tx: Tx, plan_id: str) -> StoredPlan | None:
+        rows = tx.rows(
+            "SELECT plan_id, party, state, status, version, ref, created_s, updated_s "
+            "FROM plans WHERE plan_id = ?",
+            (plan_id,),
+        )
+        if not rows:
+            return None
+        pid, party, state, status, version, ref, created, updated = rows[0]
+        vols = tx.rows(
+            f"SELECT {_VOLUME_COLUMNS} FROM volumes WHERE plan_id = ? ORDER BY idx", (pid,)
+        )
+        volumes = tuple(
+            Volume4D(decode_outline(o), a0, a1, t0, t1) for _, _, t0, t1, a0, a1, _, _, _, o in vols
+        )
+        plan = Plan(pid, party, volumes, PlanState(state), int(version))
+        return StoredPlan(plan, ref, status, created, updated)
+
+    def _notice(
+        self, conflict: PlanConflict, own: Plan, other: Plan, other_ref: str, terms: Terms
+    ) -> dict[str, Any]:
+        return notice(
+            conflict, own, other, other_ref, terms.sharing, terms.sep, terms.region_cell_m
+        )
+
+    # -- public ------------------------------------------------------------------------
+
+    def check(self, plan: Plan) -> list[PlanConflict]:
+        """The conflicts a plan would have with the live plans of other parties (nothing is
+        written)."""
+        _validate(plan)
+        caps = [cap(v.outline) for v in plan.volumes]
+        found = self._in_tx(False, lambda tx: self._conflicts(tx, plan, caps))
+        return [c for c, _, _ in found]
+
+    def file(self, plan: Plan, known: Mapping[str, int] | None = None) -> Filing:
+        """File a new plan (``plan.version`` 0) or update one (``plan.version`` its current
+        version). ``known`` maps the references of other parties' plans the filer was told
+        about to the versions it was told of."""
+        _validate(plan)
+        known = dict(known or {})
+        caps = [cap(v.outline) for v in plan.volumes]
+
+        def work(tx: Tx) -> Filing:
+            existing = tx.rows(
+                "SELECT party, state, version, ref, created_s FROM plans WHERE plan_id = ?",
+                (plan.plan_id,),
+            )
+            if existing:
+                party, state, version, _, _ = existing[0]
+                if party != plan.party:
+                    raise RefusedError(f"plan {plan.plan_id!r} belongs to another party")
+                if PlanState(state) not in LIVE_STATES:
+                    raise RefusedError(f"plan {plan.plan_id!r} is {state}: it cannot be changed")
+                if plan.version != version:
+                    raise RefusedError(
+                        f"plan {plan.plan_id!r} is at version {version}, not {plan.version}: "
+                        "read it again before updating it"
+                    )
+            elif plan.version != 0:
+                raise NotFoundError(f"no plan {plan.plan_id!r} to update")
+            conflicts = self._conflicts(tx, plan, caps)
+            missed = [(c, o, t) for c, o, t in conflicts if known.get(o.ref) != o.version]
+            shown = missed or conflicts
+            others = {o.plan_id: self._load_plan(tx, o.plan_id) for _, o, _ in shown}
+            new_version = version + 1 if existing else 1
+            ref = existing[0][3] if existing else secrets.token_hex(12)
+            me = replace(plan, version=new_version)
+
+            def filer_notices(
+                items: list[tuple[PlanConflict, _Candidate, Terms]],
+            ) -> tuple[dict[str, Any], ...]:
+                out = []
+                for c, o, t in items:
+                    other = others[o.plan_id]
+                    assert other is not None
+                    out.append(self._notice(c, me, other.plan, o.ref, t))
+                return tuple(out)
+
+            if missed:
+                return Filing(Status.MISSED, plan.plan_id, None, None, filer_notices(missed))
+            if conflicts and not all(t.allow_conflicts for _, _, t in conflicts):
+                return Filing(Status.CONFLICTS, plan.plan_id, None, None, filer_notices(conflicts))
+            status = Status.ACCEPTED_WITH_CONFLICTS if conflicts else Status.ACCEPTED
+            now = self.clock()
+            if existing:
+                tx.run(
+                    "UPDATE plans SET version = ?, status = ?, updated_s = ? WHERE plan_id = ?",
+                    (new_version, str(status), now, plan.plan_id),
+                )
+                tx.run("DELETE FROM volume_cells WHERE plan_id = ?", (plan.plan_id,))
+                tx.run("DELETE FROM volumes WHERE plan_id = ?", (plan.plan_id,))
+                state = existing[0][1]
+            else:
+                state = str(PlanState.ACCEPTED)
+                tx.run(
+                    "INSERT INTO plans (plan_id, ref, party, state, status, version, created_s, "
+                    "updated_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (plan.plan_id, ref, plan.party, state, str(status), new_version, now, now),
+                )
+            self._write_volumes(tx, plan, caps)
+            mine = filer_notices(conflicts)
+            records = []
+            for (c, o, t), n in zip(conflicts, mine, strict=True):
+                other = others[o.plan_id]
+                assert other is not None
+                theirs = self._notice(c, other.plan, replace(me, state=PlanState(state)), ref, t)
+                records.append(
+                    (uuid.uuid4().hex, plan.party, plan.plan_id, o.ref, now, json.dumps(n))
+                )
+                records.append((uuid.uuid4().hex, o.party, o.plan_id, ref, now, json.dumps(theirs)))
+            tx.many(
+                "INSERT INTO notices (notice_id, party, plan_id, other_ref, created_s, body) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                records,
+            )
+            return Filing(status, plan.plan_id, new_version, ref, mine)
+
+        result: Filing = self._in_tx(True, work)
+        return result
+
+    def _write_volumes(self, tx: Tx, plan: Plan, caps: Sequence[Cap]) -> None:
+        vols, cell_rows = [], []
+        for i, (v, c) in enumerate(zip(plan.volumes, caps, strict=True)):
+            vols.append(
+                (plan.plan_id, i, plan.party, v.time_start_s, v.time_end_s, v.alt_lower_ft,
+                 v.alt_upper_ft, c.lat_deg, c.lon_deg, c.radius_m, encode_outline(v.outline))
+            )  # fmt: skip
+            keys = cells.cell_keys(c.centre_ecef_m, c.radius_m)
+            for b in cells.buckets(v.time_start_s, v.time_end_s):
+                for k in keys:
+                    cell_rows.append(
+                        (b, k, plan.plan_id, i, plan.party, v.time_start_s, v.time_end_s,
+                         v.alt_lower_ft, v.alt_upper_ft)
+                    )  # fmt: skip
+        tx.many(
+            "INSERT INTO volumes (plan_id, idx, party, time_start_s, time_end_s, alt_lower_ft, "
+            "alt_upper_ft, cap_lat_deg, cap_lon_deg, cap_radius_m, outline) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vols,
+        )
+        tx.many(
+            "INSERT INTO volume_cells (bucket, cell, plan_id, idx, party, time_start_s, "
+            "time_end_s, alt_lower_ft, alt_upper_ft) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            cell_rows,
+        )
+
+    def import_plans(self, plans: Sequence[Plan]) -> None:
+        """Record plans as accepted without checking them (a restore, or loading plans that
+        were deconflicted elsewhere): one transaction."""
+        for p in plans:
+            _validate(p)
+        caps = [[cap(v.outline) for v in p.volumes] for p in plans]
+        now = self.clock()
+
+        def work(tx: Tx) -> None:
+            tx.many(
+                "INSERT INTO plans (plan_id, ref, party, state, status, version, created_s, "
+                "updated_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(p.plan_id, secrets.token_hex(12), p.party, str(PlanState.ACCEPTED),
+                  str(Status.ACCEPTED), 1, now, now) for p in plans],
+            )  # fmt: skip
+            for p, c in zip(plans, caps, strict=True):
+                self._write_volumes(tx, p, c)
+
+        self._in_tx(True, work)
+
+    def get(self, plan_id: str, party: str | None = None) -> StoredPlan:
+        """A plan; with ``party``, only if it is that party's."""
+        found: StoredPlan | None = self._in_tx(False, lambda tx: self._load_plan(tx, plan_id))
+        if found is None or (party is not None and found.plan.party != party):
+            raise NotFoundError(f"no plan {plan_id!r}")
+        return found
+
+    def plans(
+        self, party: str | None = None, states: Sequence[PlanState] = LIVE_STATES
+    ) -> list[StoredPlan]:
+        """Plans, of one party or all, in the given states, by plan id."""
+        marks = ", ".join("?" * len(states))
+        sql = f"SELECT plan_id FROM plans WHERE state IN ({marks})"
+        params: list[Any] = [str(s) for s in states]
+        if party is not None:
+            sql += " AND party = ?"
+            params.append(party)
+
+        def work(tx: Tx) -> list[StoredPlan]:
+            ids = [r[0] for r in tx.rows(sql + " ORDER BY plan_id", params)]
+            return [p for p in (self._load_plan(tx, i) for i in ids) if p is not None]
+
+        result: list[StoredPlan] = self._in_tx(False, work)
+        return result
+
+    _MOVES: Mapping[PlanState, tuple[PlanState, ...]] = {
+        PlanState.ACCEPTED: (PlanState.ACTIVATED, PlanState.CANCELLED),
+        PlanState.ACTIVATED: (PlanState.ENDED, PlanState.CANCELLED),
+    }
+
+    def set_state(self, plan_id: str, party: str, state: PlanState) -> StoredPlan:
+        """Move a plan of ``party`` to a new state (accepted → activated → ended; accepted
+        or activated → cancelled). Ended and cancelled plans leave the index."""
+
+        def work(tx: Tx) -> StoredPlan:
+            rows = tx.rows("SELECT party, state, version FROM plans WHERE plan_id = ?", (plan_id,))
+            if not rows or rows[0][0] != party:
+                raise NotFoundError(f"no plan {plan_id!r}")
+            current = PlanState(rows[0][1])
+            if state not in self._MOVES.get(current, ()):
+                raise RefusedError(f"plan {plan_id!r} is {current}: it cannot become {state}")
+            tx.run(
+                "UPDATE plans SET state = ?, version = ?, updated_s = ? WHERE plan_id = ?",
+                (str(state), int(rows[0][2]) + 1, self.clock(), plan_id),
+            )
+            if state not in LIVE_STATES:
+                tx.run("DELETE FROM volume_cells WHERE plan_id = ?", (plan_id,))
+            found = self._load_plan(tx, plan_id)
+            assert found is not None
+            return found
+
+        result: StoredPlan = self._in_tx(True, work)
+        return result
+
+    def cancel(self, plan_id: str, party: str) -> StoredPlan:
+        return self.set_state(plan_id, party, PlanState.CANCELLED)
+
+    def notices(self, party: str, since_s: float = -math.inf) -> list[dict[str, Any]]:
+        """The notices of a party, oldest first, each with its id and time."""
+        rows = self._in_tx(
+            False,
+            lambda tx: tx.rows(
+                "SELECT notice_id, created_s, body FROM notices WHERE party = ? AND created_s > ? "
+                "ORDER BY created_s, notice_id",
+                (party, since_s if math.isfinite(since_s) else -1e300),
+            ),
+        )
+        return [{"notice_id": i, "created_s": t, **json.loads(b)} for i, t, b in rows]
+
+
+def _validate(plan: Plan) -> None:
+    if not plan.plan_id or not plan.party:
+        raise InputError("a plan needs a plan_id and a party")
+    if not plan.volumes:
+        raise InputError(f"plan {plan.plan_id!r} has no volume")
+    for i, v in enumerate(plan.volumes):
+        problem = volume_problem(v)
+        if problem:
+            raise InputError(f"plan {plan.plan_id!r} volume {i}: {problem}")

@@ -1,0 +1,56 @@
+"""PostgreSQL (psycopg 3): for deployments with many users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+import psycopg
+from psycopg import errors
+
+from deconflict.store.backend import Backend, Row, Tx
+
+
+@cache
+def _pg(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _PgTx(Tx):
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.cur = conn.cursor()
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.cur.execute(_pg(sql), params)
+        return self.cur.fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.cur.execute(_pg(sql), params)
+        return self.cur.rowcount
+
+    def many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        if params:
+            self.cur.executemany(_pg(sql), params)
+
+
+class PostgresBackend(Backend):
+    dialect = "postgresql"
+    retryable = (errors.SerializationFailure, errors.DeadlockDetected)
+
+    def __init__(self, url: str) -> None:
+        self.conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[Tx]:
+        self.conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN READ ONLY")
+        try:
+            yield _PgTx(self.conn)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,93 @@
+"""The store's schema and its versioned migrations.
+
+Each migration is a numbered list of statements, written once in plain SQL that SQLite and
+PostgreSQL (and PostgreSQL-compatible distributed engines) all read; ``{real}``, ``{blob}``
+and ``{bigint}`` stand for the column types that differ. ``migrate`` applies the missing
+ones in order, each in its own transaction, and records them in ``schema_migrations``; a
+database newer than this code is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "plans, their volumes, the space-time cells of live volumes, notices",
+        (
+            """CREATE TABLE plans (
+                plan_id TEXT PRIMARY KEY,
+                ref TEXT NOT NULL UNIQUE,
+                party TEXT NOT NULL,
+                state TEXT NOT NULL,
+                status TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                created_s {real} NOT NULL,
+                updated_s {real} NOT NULL
+            )""",
+            "CREATE INDEX plans_party ON plans (party, state)",
+            """CREATE TABLE volumes (
+                plan_id TEXT NOT NULL REFERENCES plans (plan_id),
+                idx INTEGER NOT NULL,
+                party TEXT NOT NULL,
+                time_start_s {real} NOT NULL,
+                time_end_s {real} NOT NULL,
+                alt_lower_ft {real} NOT NULL,
+                alt_upper_ft {real} NOT NULL,
+                cap_lat_deg {real} NOT NULL,
+                cap_lon_deg {real} NOT NULL,
+                cap_radius_m {real} NOT NULL,
+                outline TEXT NOT NULL,
+                PRIMARY KEY (plan_id, idx)
+            )""",
+            """CREATE TABLE volume_cells (
+                bucket {bigint} NOT NULL,
+                cell {bigint} NOT NULL,
+                plan_id TEXT NOT NULL,
+                idx INTEGER NOT NULL,
+                party TEXT NOT NULL,
+                time_start_s {real} NOT NULL,
+                time_end_s {real} NOT NULL,
+                alt_lower_ft {real} NOT NULL,
+                alt_upper_ft {real} NOT NULL
+            )""",
+            "CREATE INDEX volume_cells_key ON volume_cells (bucket, cell)",
+            "CREATE INDEX volume_cells_plan ON volume_cells (plan_id)",
+            """CREATE TABLE notices (
+                notice_id TEXT PRIMARY KEY,
+                party TEXT NOT NULL,
+                plan_id TEXT NOT NULL,
+                other_ref TEXT NOT NULL,
+                created_s {real} NOT NULL,
+                body TEXT NOT NULL
+            )""",
+            "CREATE INDEX notices_party ON notices (party, created_s)",
+        ),
+    ),
+)
+
+HEAD = MIGRATIONS[-1].version
+
+TYPES = {
+    "sqlite": {"real": "REAL", "blob": "BLOB", "bigint": "INTEGER"},
+    "postgresql": {"real": "DOUBLE PRECISION", "blob": "BYTEA", "bigint": "BIGINT"},
+}
+
+CREATE_MIGRATIONS = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_s {real} NOT NULL
+)"""
+
+
+def statements(migration: Migration, dialect: str) -> list[str]:
+    return [s.format(**TYPES[dialect]) for s in migration.statements]

@@ -1,0 +1,52 @@
+"""SQLite: the embedded default. One file, WAL, nothing to install."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from deconflict.store.backend import Backend, Row, Tx
+
+
+class _SqliteTx(Tx):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+    def many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, params)
+
+
+class SqliteBackend(Backend):
+    dialect = "sqlite"
+    retryable = ()  # writers wait for the lock (busy timeout) instead
+
+    def __init__(self, path: str, durable: bool = True, timeout_s: float = 60.0) -> None:
+        self.conn = sqlite3.connect(
+            path, isolation_level=None, timeout=timeout_s, check_same_thread=False
+        )
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a filing acknowledged is on disk; NORMAL: it survives a crash of the
+        # process but maybe not of the machine
+        self.conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[Tx]:
+        self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield _SqliteTx(self.conn)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
