@@ -155,7 +155,17 @@ class PlanStore:
         attempts: int = 50,
     ) -> None:
         self.backend, self.policy, self.clock, self.attempts = backend, policy, clock, attempts
-        self.migrate()
+        try:
+            self.migrate()
+        except BaseException:
+            backend.close()
+            raise
+
+    def __enter__(self) -> PlanStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- transactions ----------------------------------------------------------------
 
@@ -250,7 +260,8 @@ class PlanStore:
         for chunk in chunks(sorted(set(keys)), 400):
             values = ", ".join(["(?, ?)"] * len(chunk))
             rows = tx.rows(
-                f"SELECT {_VOLUME_COLUMNS} FROM volumes WHERE (plan_id, idx) IN (VALUES {values})",
+                f"WITH k (pid, i) AS (VALUES {values}) "
+                f"SELECT {_VOLUME_COLUMNS} FROM k JOIN volumes ON plan_id = k.pid AND idx = k.i",
                 [x for k in chunk for x in k],
             )
             for pid, idx, t0, t1, a0, a1, lat, lon, r, outline in rows:
