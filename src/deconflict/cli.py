@@ -374,3 +374,8 @@ def main() -> None:
             raise
         _say(f"deconflict: internal error: {type(e).__name__}: {e} (DECONFLICT_DEBUG=1 shows more)")
         sys.exit(1)
+
+
+from deconflict.cli_plans import plans_group  # noqa: E402  (the group needs `cli` defined)
+
+cli.add_command(plans_group)

@@ -3,8 +3,9 @@
 A feature's geometry is a Polygon (positions [longitude, latitude]; edges are geodesics)
 or a Point with the property ``radius_m`` (a circle). Its properties are ``party``,
 ``plan_id``, ``alt_lower_ft``, ``alt_upper_ft``, ``time_start`` and ``time_end``
-(ISO-8601 with a time zone, e.g. ``2026-11-24T08:00:00Z``). Features that share a
-``plan_id`` are the volumes of one plan. Every error names the feature.
+(ISO-8601 with a time zone, e.g. ``2026-11-24T08:00:00Z``), and optionally ``version``
+(the version of the plan an update replaces). Features that share a ``plan_id`` are the
+volumes of one plan. Every error names the feature.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def parse_plans(document: object, source: str = "input") -> list[Plan]:
         raise InputError(f"{source}: the FeatureCollection has no list of features")
     volumes: dict[str, list[Volume4D]] = {}
     parties: dict[str, str] = {}
+    versions: dict[str, int] = {}
     for n, feature in enumerate(features):
         try:
             party, plan_id, volume = _volume(feature)
@@ -133,7 +135,19 @@ def parse_plans(document: object, source: str = "input") -> list[Plan]:
                 f"but plan {plan_id!r} is party {parties[plan_id]!r}'s"
             )
         volumes.setdefault(plan_id, []).append(volume)
-    return [Plan(pid, parties[pid], tuple(vols)) for pid, vols in volumes.items()]
+        version = feature["properties"].get("version") if isinstance(feature, dict) else None
+        if version is not None:
+            if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+                raise InputError(f"{source}: {_name(n, feature)} version must be a whole number")
+            if versions.setdefault(plan_id, version) != version:
+                raise InputError(
+                    f"{source}: {_name(n, feature)} has another version than the other "
+                    f"features of plan {plan_id!r}"
+                )
+    return [
+        Plan(pid, parties[pid], tuple(vols), version=versions.get(pid, 0))
+        for pid, vols in volumes.items()
+    ]
 
 
 def read_plans(path: Path) -> list[Plan]:

@@ -150,9 +150,7 @@ def circle_to_frame(
 ) -> shapely.Polygon:
     """A circle as a polygon in the frame that holds the circle (its sides are tangent to
     the circle's image, or outside it): for regions, not for distances."""
-    n = sides or max(
-        16, math.ceil(math.pi / math.acos(1.0 - min(0.5, 50.0 / circle.radius_m)))
-    )
+    n = sides or max(16, math.ceil(math.pi / math.acos(1.0 - min(0.5, 50.0 / circle.radius_m))))
     n = min(n, 720)
     az = np.linspace(0.0, 360.0, n, endpoint=False)
     radius = circle.radius_m / math.cos(math.pi / n) + 1.0
