@@ -203,7 +203,7 @@ def file_command(
             raise InputError(f"--known {item!r}: write REF=VERSION")
         acknowledged[ref] = int(version)
     found = read_plans(plans)
-    answers = []
+    answers: list[dict[str, Any]] = []
     with _open(db, hsep_nm, vsep_ft, sharing, allow_conflicts) as store:
         for p in found:
             try:
