@@ -112,7 +112,8 @@ BAD = {
             "geometry": square(5, 45),
             "properties": {"party": "blue", "plan_id": "X"},
         },
-        "feature 1 (plan_id 'X') misses the properties alt_lower_ft, alt_upper_ft, time_start, time_end",
+        "feature 1 (plan_id 'X') misses the properties alt_lower_ft, alt_upper_ft, time_start, "
+        "time_end",
     ),
     "unknown geometry": (
         feature("X", "blue", {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}),
@@ -195,8 +196,8 @@ def test_filing_round_trip_with_the_key(
     assert by_id["R1"]["status"] == "missed" and by_id["R1"]["version"] is None
     (n,) = by_id["R1"]["notices"]
     assert n["other_plan_ref"] == by_id["B1"]["ref"] and "B1" not in json.dumps(n)
-    red = write(tmp_path / "red.geojson",
-                feature("R1", "red", point(7.15, 45.0), radius_m=2_000.0, lower=9_500, upper=12_000))  # fmt: skip
+    r1 = feature("R1", "red", point(7.15, 45.0), radius_m=2_000.0, lower=9_500, upper=12_000)
+    red = write(tmp_path / "red.geojson", r1)
     code, out, _ = run(["plans", "file", str(red), "--db", db, "--ack", str(answers)],
                        capsys, monkeypatch)  # fmt: skip
     assert code == 1 and json.loads(out)[0]["status"] == "conflicts"  # acknowledged, not allowed
