@@ -30,7 +30,8 @@ class Tx(ABC):
         """Run a statement; the number of rows it changed."""
 
     @abstractmethod
-    def many(self, sql: str, params: Sequence[Sequence[Any]]) -> None: ...
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows (PostgreSQL: with COPY)."""
 
 
 class Backend(ABC):

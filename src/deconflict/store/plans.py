@@ -133,6 +133,18 @@ _VOLUME_COLUMNS = (
     "plan_id, idx, time_start_s, time_end_s, alt_lower_ft, alt_upper_ft, "
     "cap_lat_deg, cap_lon_deg, cap_radius_m, outline"
 )
+_VOLUME_INSERT = (
+    "plan_id", "idx", "party", "time_start_s", "time_end_s", "alt_lower_ft", "alt_upper_ft",
+    "cap_lat_deg", "cap_lon_deg", "cap_radius_m", "outline",
+)  # fmt: skip
+_CELL_COLUMNS = (
+    "bucket", "cell", "plan_id", "idx", "party", "time_start_s", "time_end_s", "alt_lower_ft",
+    "alt_upper_ft",
+)  # fmt: skip
+_PLAN_COLUMNS = (
+    "plan_id", "ref", "party", "state", "status", "version", "created_s", "updated_s",
+)  # fmt: skip
+_NOTICE_COLUMNS = ("notice_id", "party", "plan_id", "other_ref", "created_s", "body")
 _PROBE_ROWS = 400  # rows of probes per query (8 parameters each)
 
 
@@ -411,10 +423,10 @@ class PlanStore:
                 state = existing[0][1]
             else:
                 state = str(PlanState.ACCEPTED)
-                tx.run(
-                    "INSERT INTO plans (plan_id, ref, party, state, status, version, created_s, "
-                    "updated_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (plan.plan_id, ref, plan.party, state, str(status), new_version, now, now),
+                tx.insert(
+                    "plans",
+                    _PLAN_COLUMNS,
+                    [(plan.plan_id, ref, plan.party, state, str(status), new_version, now, now)],
                 )
             self._write_volumes(tx, plan, caps)
             mine = filer_notices(conflicts)
@@ -427,11 +439,7 @@ class PlanStore:
                     (uuid.uuid4().hex, plan.party, plan.plan_id, o.ref, now, json.dumps(n))
                 )
                 records.append((uuid.uuid4().hex, o.party, o.plan_id, ref, now, json.dumps(theirs)))
-            tx.many(
-                "INSERT INTO notices (notice_id, party, plan_id, other_ref, created_s, body) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                records,
-            )
+            tx.insert("notices", _NOTICE_COLUMNS, records)
             return Filing(status, plan.plan_id, new_version, ref, mine)
 
         result: Filing = self._in_tx(True, work)
@@ -451,30 +459,23 @@ class PlanStore:
                         (b, k, plan.plan_id, i, plan.party, v.time_start_s, v.time_end_s,
                          v.alt_lower_ft, v.alt_upper_ft)
                     )  # fmt: skip
-        tx.many(
-            "INSERT INTO volumes (plan_id, idx, party, time_start_s, time_end_s, alt_lower_ft, "
-            "alt_upper_ft, cap_lat_deg, cap_lon_deg, cap_radius_m, outline) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            vols,
-        )
-        tx.many(
-            "INSERT INTO volume_cells (bucket, cell, plan_id, idx, party, time_start_s, "
-            "time_end_s, alt_lower_ft, alt_upper_ft) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            cell_rows,
-        )
+        tx.insert("volumes", _VOLUME_INSERT, vols)
+        tx.insert("volume_cells", _CELL_COLUMNS, cell_rows)
 
-    def import_plans(self, plans: Sequence[Plan]) -> None:
-        """Record plans as accepted without checking them (a restore, or loading plans that
-        were deconflicted elsewhere): one transaction."""
-        for p in plans:
-            _validate(p)
+    def import_plans(self, plans: Sequence[Plan], validate: bool = True) -> None:
+        """Record plans as accepted without checking them against each other (a restore, or
+        plans deconflicted elsewhere), in one transaction. ``validate=False`` skips the
+        validation of their volumes too: only for plans this program wrote."""
+        if validate:
+            for p in plans:
+                _validate(p)
         caps = [[cap(v.outline) for v in p.volumes] for p in plans]
         now = self.clock()
 
         def work(tx: Tx) -> None:
-            tx.many(
-                "INSERT INTO plans (plan_id, ref, party, state, status, version, created_s, "
-                "updated_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            tx.insert(
+                "plans",
+                _PLAN_COLUMNS,
                 [(p.plan_id, secrets.token_hex(12), p.party, str(PlanState.ACCEPTED),
                   str(Status.ACCEPTED), 1, now, now) for p in plans],
             )  # fmt: skip

@@ -30,9 +30,12 @@ class _PgTx(Tx):
         self.cur.execute(_pg(sql), params)
         return self.cur.rowcount
 
-    def many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
-        if params:
-            self.cur.executemany(_pg(sql), params)
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        with self.cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 class PostgresBackend(Backend):
