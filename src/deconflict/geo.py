@@ -8,6 +8,8 @@ pair is projected and how accurate that is.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 from pyproj import Geod
@@ -60,3 +62,11 @@ def destination(lat_deg: F64, lon_deg: F64, track_deg: F64, distance_m: F64) -> 
     (on the WGS84 ellipsoid, exact at any distance)."""
     lon, lat, _ = _WGS84.fwd(lon_deg, lat_deg, track_deg, distance_m)
     return np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+
+
+def surface_ecef_point(lat_deg: float, lon_deg: float) -> tuple[float, float, float]:
+    """``surface_ecef`` of one point, without arrays (for code that handles one at a time)."""
+    lat, lon = math.radians(lat_deg), math.radians(lon_deg)
+    slat, clat = math.sin(lat), math.cos(lat)
+    n = WGS84_A_M / math.sqrt(1.0 - WGS84_E2 * slat * slat)
+    return n * clat * math.cos(lon), n * clat * math.sin(lon), n * (1.0 - WGS84_E2) * slat

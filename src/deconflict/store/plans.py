@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from deconflict.errors import InputError, NotFoundError, RefusedError
-from deconflict.geo import surface_ecef
+from deconflict.geo import surface_ecef_point
 from deconflict.plans import cells
 from deconflict.plans.check import PlanConflict, Separation, VolumeConflict, volumes_conflict
 from deconflict.plans.geometry import Cap, cap
@@ -125,8 +125,7 @@ def decode_outline(text: str) -> Outline:
 
 
 def _cap_of(lat: float, lon: float, radius: float) -> Cap:
-    c = surface_ecef(np.array([lat]), np.array([lon]))[0]
-    return Cap(lat, lon, radius, (float(c[0]), float(c[1]), float(c[2])))
+    return Cap(lat, lon, radius, surface_ecef_point(lat, lon))
 
 
 _VOLUME_COLUMNS = (
@@ -139,7 +138,7 @@ _VOLUME_INSERT = (
 )  # fmt: skip
 _CELL_COLUMNS = (
     "bucket", "cell", "plan_id", "idx", "party", "time_start_s", "time_end_s", "alt_lower_ft",
-    "alt_upper_ft",
+    "alt_upper_ft", "cap_x_m", "cap_y_m", "cap_z_m", "cap_radius_m",
 )  # fmt: skip
 _PLAN_COLUMNS = (
     "plan_id", "ref", "party", "state", "status", "version", "created_s", "updated_s",
@@ -237,30 +236,38 @@ class PlanStore:
         """For each volume of the plan, the live volumes of other parties that the cells
         and the bounds in time and altitude leave in."""
         reach, vsep = self.policy.max_hsep_m, self.policy.max_vsep_ft
-        probes: list[tuple[int, int, int, int, float, float, float, float]] = []
+        probes: list[tuple[Any, ...]] = []
         for v, (vol, c) in enumerate(zip(plan.volumes, caps, strict=True)):
             ranges = cells.probe_ranges(c.centre_ecef_m, c.radius_m + reach)
             a0, a1 = vol.alt_lower_ft - vsep, vol.alt_upper_ft + vsep
             for b in cells.buckets(vol.time_start_s, vol.time_end_s):
                 for lo, hi in ranges:
-                    probes.append((v, b, lo, hi, vol.time_start_s, vol.time_end_s, a0, a1))
+                    probes.append(
+                        (v, b, lo, hi, vol.time_start_s, vol.time_end_s, a0, a1,
+                         *c.centre_ecef_m, c.radius_m + reach)
+                    )  # fmt: skip
         found: dict[int, set[tuple[str, int]]] = defaultdict(set)
+        real = "CAST(? AS DOUBLE PRECISION)"
+        first = (
+            "(" + ", ".join(["CAST(? AS INTEGER)"] + ["CAST(? AS BIGINT)"] * 3 + [real] * 8) + ")"
+        )
+        row = "(" + ", ".join("?" * 12) + ")"
         for chunk in chunks(probes, _PROBE_ROWS):
-            values = ", ".join(
-                ["(CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), "
-                 "CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION), "
-                 "CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION))"]
-                + ["(?, ?, ?, ?, ?, ?, ?, ?)"] * (len(chunk) - 1)
-            )  # fmt: skip
+            values = ", ".join([first] + [row] * (len(chunk) - 1))
+            # the cells, the bounds in time and altitude, and the caps: two outlines less
+            # than H apart have caps whose centres are less than r_a + r_b + H apart
             sql = (
-                f"WITH p (v, b, lo, hi, t0, t1, a0, a1) AS (VALUES {values}) "
+                f"WITH p (v, b, lo, hi, t0, t1, a0, a1, x, y, z, r) AS (VALUES {values}) "
                 "SELECT DISTINCT p.v, c.plan_id, c.idx FROM p JOIN volume_cells c "
                 "ON c.bucket = p.b AND c.cell BETWEEN p.lo AND p.hi "
                 "WHERE c.time_start_s < p.t1 AND c.time_end_s > p.t0 "
                 "AND c.alt_lower_ft < p.a1 AND c.alt_upper_ft > p.a0 "
+                "AND (c.cap_x_m - p.x) * (c.cap_x_m - p.x) + (c.cap_y_m - p.y) * (c.cap_y_m - p.y) "
+                "+ (c.cap_z_m - p.z) * (c.cap_z_m - p.z) "
+                "< (c.cap_radius_m + p.r) * (c.cap_radius_m + p.r) "
                 "AND c.party <> ? AND c.plan_id <> ?"
             )
-            params = [x for row in chunk for x in row] + [plan.party, plan.plan_id]
+            params = [x for r in chunk for x in r] + [plan.party, plan.plan_id]
             for v, plan_id, idx in tx.rows(sql, params):
                 found[int(v)].add((str(plan_id), int(idx)))
         return found
@@ -457,7 +464,7 @@ class PlanStore:
                 for k in keys:
                     cell_rows.append(
                         (b, k, plan.plan_id, i, plan.party, v.time_start_s, v.time_end_s,
-                         v.alt_lower_ft, v.alt_upper_ft)
+                         v.alt_lower_ft, v.alt_upper_ft, *c.centre_ecef_m, c.radius_m)
                     )  # fmt: skip
         tx.insert("volumes", _VOLUME_INSERT, vols)
         tx.insert("volume_cells", _CELL_COLUMNS, cell_rows)

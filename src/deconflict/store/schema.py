@@ -58,7 +58,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 time_start_s {real} NOT NULL,
                 time_end_s {real} NOT NULL,
                 alt_lower_ft {real} NOT NULL,
-                alt_upper_ft {real} NOT NULL
+                alt_upper_ft {real} NOT NULL,
+                cap_x_m {real} NOT NULL,
+                cap_y_m {real} NOT NULL,
+                cap_z_m {real} NOT NULL,
+                cap_radius_m {real} NOT NULL
             )""",
             "CREATE INDEX volume_cells_key ON volume_cells (bucket, cell)",
             "CREATE INDEX volume_cells_plan ON volume_cells (plan_id)",

@@ -1,0 +1,294 @@
+"""Benchmark of the plan store: checking and filing plans against 1,000,000 live volumes.
+
+The volumes are spread over a continent (36-70° N, 10° W-40° E) and a week: outlines
+are circles or star-shaped polygons of 6-12 geodesic edges, 1-200 km across (log-uniform);
+windows last 10 min-6 h (log-uniform); bands start at 0-40,000 ft and are 500-10,000 ft
+thick; 20 parties, one volume per plan. For each backend (SQLite, PostgreSQL) the volumes
+are imported, then:
+
+- check latency: ``store.check`` of new plans from the same distribution, one at a time;
+  p50 and p99. Beside it, in the same process, the brute-force check: a shapely STRtree
+  over the bounding boxes of all the volumes, then the time and altitude bounds and the
+  same exact rule; both must find the same conflicts.
+- filings per second: filers file new plans with the key, sustained over a batch: a plan
+  missed by its filer is filed again with the references it was told (the terms allow
+  acknowledged conflicts); with one filer, and with several filers in parallel processes.
+  Every accepted filing must be in the store afterwards, with its version.
+
+    python bench/bench_plans.py --out docs/benchmarks.md   # part of `make bench`
+    python bench/bench_plans.py --volumes 100000 --backends sqlite   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pyproj import Geod
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the throwaway PostgreSQL server of the tests
+
+import report  # noqa: E402  (bench/report.py, beside this script)
+
+from deconflict.plans.check import PlanConflict, Separation, volumes_conflict  # noqa: E402
+from deconflict.plans.volume import Circle, Plan, Volume4D, polygon  # noqa: E402
+from deconflict.store import Policy, Status, Terms, open_store  # noqa: E402
+
+GEOD = Geod(ellps="WGS84")
+T0 = 1_795_478_400.0  # 2026-11-24T00:00:00Z
+WEEK_S = 7 * 86_400.0
+PARTIES = 20
+MAX_VERTICES = 12
+F64 = NDArray[np.float64]
+
+
+@dataclass
+class Volumes:
+    """Generated volumes as arrays (one per plan)."""
+
+    circle: NDArray[np.bool_]
+    lat: F64
+    lon: F64
+    radius_m: F64
+    nvert: NDArray[np.int64]
+    verts: F64  # (n, MAX_VERTICES, 2) lon, lat
+    t0: F64
+    t1: F64
+    lower: F64
+    upper: F64
+    party: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.lat)
+
+    def volume(self, i: int) -> Volume4D:
+        if self.circle[i]:
+            outline: Circle | object = Circle(float(self.lat[i]), float(self.lon[i]), float(self.radius_m[i]))
+        else:
+            outline = polygon(self.verts[i, : self.nvert[i]])
+        return Volume4D(outline, float(self.lower[i]), float(self.upper[i]), float(self.t0[i]), float(self.t1[i]))  # type: ignore[arg-type]
+
+    def plan(self, i: int, prefix: str) -> Plan:
+        return Plan(f"{prefix}{i:07d}", f"party{self.party[i]:02d}", (self.volume(i),))
+
+
+def generate(n: int, seed: int) -> Volumes:
+    rng = np.random.default_rng(seed)
+    lat = np.degrees(np.arcsin(rng.uniform(math.sin(math.radians(36)), math.sin(math.radians(70)), n)))
+    lon = rng.uniform(-10.0, 40.0, n)
+    radius = np.exp(rng.uniform(math.log(1_000.0), math.log(200_000.0), n)) / 2.0
+    nvert = rng.integers(6, MAX_VERTICES + 1, n)
+    # one vertex in each of nvert equal sectors: star-shaped around the centre, so simple
+    sector = 360.0 / nvert[:, None]
+    az = (np.arange(MAX_VERTICES)[None, :] + rng.uniform(0.0, 0.8, (n, MAX_VERTICES))) * sector
+    # unused vertices repeat the last used one (dropped by polygon())
+    idx = np.minimum(np.arange(MAX_VERTICES)[None, :], (nvert - 1)[:, None])
+    az = np.take_along_axis(az, idx, axis=1)
+    dist = radius[:, None] * rng.uniform(0.6, 1.0, (n, MAX_VERTICES))
+    dist = np.take_along_axis(dist, idx, axis=1)
+    vlon, vlat, _ = GEOD.fwd(
+        np.repeat(lon, MAX_VERTICES), np.repeat(lat, MAX_VERTICES), az.ravel(), dist.ravel()
+    )
+    verts = np.stack([np.asarray(vlon), np.asarray(vlat)], axis=-1).reshape(n, MAX_VERTICES, 2)
+    duration = np.exp(rng.uniform(math.log(600.0), math.log(6 * 3600.0), n))
+    t0 = T0 + rng.uniform(0.0, WEEK_S, n)
+    lower = np.round(rng.uniform(0.0, 40_000.0, n) / 100.0) * 100.0
+    thick = np.exp(rng.uniform(math.log(500.0), math.log(10_000.0), n))
+    return Volumes(
+        rng.random(n) < 0.5, lat, lon, radius, nvert, verts, t0, t0 + duration, lower,
+        lower + np.round(thick), rng.integers(0, PARTIES, n),
+    )  # fmt: skip
+
+
+def chunks(n: int, size: int) -> Iterator[range]:
+    for start in range(0, n, size):
+        yield range(start, min(n, start + size))
+
+
+class BruteForce:
+    """The reference: an STRtree over lon/lat boxes of every volume, then the time and
+    altitude bounds, then the same exact rule."""
+
+    def __init__(self, v: Volumes, sep: Separation) -> None:
+        self.v, self.sep = v, sep
+        reach = v.radius_m + sep.hsep_m
+        boxes = self._boxes(v.lat, v.lon, reach)
+        self.tree = shapely.STRtree(boxes)
+
+    @staticmethod
+    def _boxes(lat: F64, lon: F64, reach_m: F64) -> NDArray[np.object_]:
+        dlat = reach_m / 110_000.0 + 0.01
+        dlon = reach_m / (110_000.0 * np.cos(np.radians(np.minimum(89.0, np.abs(lat) + dlat)))) + 0.01
+        return shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+
+    def check(self, plan: Plan, new: Volumes, i: int) -> set[str]:
+        v, sep = self.v, self.sep
+        box = self._boxes(new.lat[i : i + 1], new.lon[i : i + 1], new.radius_m[i : i + 1])[0]
+        cand = self.tree.query(box)
+        keep = (
+            (v.t0[cand] < new.t1[i]) & (new.t0[i] < v.t1[cand])
+            & (v.lower[cand] < new.upper[i] + sep.vsep_ft) & (new.lower[i] < v.upper[cand] + sep.vsep_ft)
+            & (v.party[cand] != new.party[i])
+        )  # fmt: skip
+        out = set()
+        for j in cand[keep]:
+            if volumes_conflict(plan.volumes[0], v.volume(int(j)), sep) is not None:
+                out.add(f"B{int(j):07d}")
+        return out
+
+
+def percentile(xs: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(xs), q))
+
+
+def _filer(url: str, seed: int, count: int, prefix: str, durable: bool) -> tuple[list[tuple[str, int]], int, float]:
+    """One filer process: file ``count`` new plans with the key; (accepted ids and
+    versions, requests made, seconds)."""
+    new = generate(count, seed)
+    plans = [new.plan(i, prefix) for i in range(count)]
+    policy = Policy(Terms(allow_conflicts=True))
+    accepted = []
+    requests = 0
+    with open_store(url, policy, durable=durable) as store:
+        started = time.perf_counter()
+        for p in plans:
+            f = store.file(p)
+            requests += 1
+            if f.status is Status.MISSED:
+                known = {n["other_plan_ref"]: n["other_version"] for n in f.notices}
+                f = store.file(p, known)
+                requests += 1
+            if f.accepted:
+                accepted.append((f.plan_id, int(f.version or 0)))
+        seconds = time.perf_counter() - started
+    return accepted, requests, seconds
+
+
+def run_backend(name: str, url: str, args: argparse.Namespace, durable: bool) -> list[str]:
+    sep = Separation()
+    rows = []
+    background = generate(args.volumes, seed=1)
+    started = time.perf_counter()
+    with open_store(url, durable=durable) as store:
+        for r in chunks(len(background), 20_000):
+            store.import_plans([background.plan(i, "B") for i in r], validate=False)
+            print(f"  {name}: imported {r.stop:,} volumes", file=sys.stderr, end="\r")
+    load_s = time.perf_counter() - started
+    print(file=sys.stderr)
+
+    # check latency, store against brute force
+    new = generate(args.checks, seed=2)
+    plans = [new.plan(i, "N") for i in range(args.checks)]
+    with open_store(url, durable=durable) as store:
+        for p in plans[:20]:  # warm caches and code
+            store.check(p)
+        store_ms, found = [], []
+        for p in plans:
+            t = time.perf_counter()
+            conflicts: list[PlanConflict] = store.check(p)
+            store_ms.append((time.perf_counter() - t) * 1e3)
+            found.append({c.plan_a if c.plan_b == p.plan_id else c.plan_b for c in conflicts})
+    t = time.perf_counter()
+    brute = BruteForce(background, sep)
+    build_s = time.perf_counter() - t
+    brute_ms, expected = [], []
+    for i, p in enumerate(plans):
+        t = time.perf_counter()
+        expected.append(brute.check(p, new, i))
+        brute_ms.append((time.perf_counter() - t) * 1e3)
+    same = sum(a == b for a, b in zip(found, expected, strict=True))
+    mean_conflicts = statistics.mean(len(x) for x in found)
+    rows.append(
+        f"| {name} | check a new plan | {percentile(store_ms, 50):.2f} | {percentile(store_ms, 99):.2f} "
+        f"| brute force (STRtree, built in {build_s:.1f} s): {percentile(brute_ms, 50):.2f} / "
+        f"{percentile(brute_ms, 99):.2f} ms | {mean_conflicts:.2f} conflicts per plan; "
+        f"same conflicts as brute force for {same}/{len(plans)} plans |"
+    )
+
+    # filings per second, one filer then several
+    ctx = multiprocessing.get_context("spawn")
+    for filers in args.filers:
+        per = args.filings // filers
+        with ProcessPoolExecutor(filers, mp_context=ctx) as pool:
+            futures = [
+                pool.submit(_filer, url, 100 + filers * 10 + k, per, f"F{filers}x{k}_", durable)
+                for k in range(filers)
+            ]
+            t = time.perf_counter()
+            results = [f.result() for f in futures]
+            wall = time.perf_counter() - t
+        accepted = [a for r, _, _ in results for a in r]
+        requests = sum(q for _, q, _ in results)
+        busy = max(s for _, _, s in results)
+        with open_store(url, durable=durable) as store:
+            stored = {sp.plan.plan_id: sp.plan.version for sp in store.plans(None)}
+        lost = sum(stored.get(pid) != ver for pid, ver in accepted)
+        rows.append(
+            f"| {name} | file plans, {filers} filer{'s' if filers > 1 else ''} | "
+            f"{len(accepted) / busy:,.0f} filings/s | {requests / busy:,.0f} requests/s | "
+            f"{len(accepted)} of {filers * per} accepted | lost or changed: {lost} |"
+        )
+    rows.append(f"| {name} | import {args.volumes:,} volumes | {load_s:.0f} s | | | |")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--volumes", type=int, default=1_000_000)
+    parser.add_argument("--checks", type=int, default=1_000)
+    parser.add_argument("--filings", type=int, default=2_000)
+    parser.add_argument("--filers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4])
+    parser.add_argument("--backends", default="sqlite,sqlite-normal,postgresql")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="deconflict-bench-") as tmp:
+        for backend in args.backends.split(","):
+            if backend in ("sqlite", "sqlite-normal"):
+                durable = backend == "sqlite"
+                url = f"sqlite:///{tmp}/{backend}.db"
+                label = "SQLite (synchronous=FULL)" if durable else "SQLite (synchronous=NORMAL)"
+                rows += run_backend(label, url, args, durable)
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{tmp}/{backend}.db{suffix}").unlink(missing_ok=True)
+            elif backend == "postgresql":
+                from pg import PostgresServer, PostgresUnavailableError
+
+                try:
+                    server = PostgresServer.start()
+                except PostgresUnavailableError as e:
+                    rows.append(f"| PostgreSQL | not run: {e} | | | | |")
+                    continue
+                with server, server.fresh_database() as url:
+                    rows += run_backend("PostgreSQL 15 (fsync off: test server)", url, args, True)
+    table = "\n".join(
+        [
+            f"Command: `python bench/bench_plans.py --volumes {args.volumes}` "
+            f"({args.checks} checks, {args.filings} filings per filer count; "
+            f"{os.cpu_count()} cores).\n",
+            "| store | what | p50 ms / rate | p99 ms / rate | reference | notes |",
+            "|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+    print(table)
+    if args.out:
+        report.update(args.out, "plans", table, "## Plan store: checking and filing plans\n\n")
+
+
+if __name__ == "__main__":
+    main()
