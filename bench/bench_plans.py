@@ -43,7 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the throwaway PostgreSQL server of the tests
 
 import report  # noqa: E402  (bench/report.py, beside this script)
-
 from deconflict.plans.check import PlanConflict, Separation, volumes_conflict  # noqa: E402
 from deconflict.plans.volume import Circle, Plan, Volume4D, polygon  # noqa: E402
 from deconflict.store import Policy, Status, Terms, open_store  # noqa: E402
@@ -77,10 +76,18 @@ class Volumes:
 
     def volume(self, i: int) -> Volume4D:
         if self.circle[i]:
-            outline: Circle | object = Circle(float(self.lat[i]), float(self.lon[i]), float(self.radius_m[i]))
+            outline: Circle | object = Circle(
+                float(self.lat[i]), float(self.lon[i]), float(self.radius_m[i])
+            )
         else:
             outline = polygon(self.verts[i, : self.nvert[i]])
-        return Volume4D(outline, float(self.lower[i]), float(self.upper[i]), float(self.t0[i]), float(self.t1[i]))  # type: ignore[arg-type]
+        return Volume4D(
+            outline,
+            float(self.lower[i]),
+            float(self.upper[i]),
+            float(self.t0[i]),
+            float(self.t1[i]),
+        )  # type: ignore[arg-type]
 
     def plan(self, i: int, prefix: str) -> Plan:
         return Plan(f"{prefix}{i:07d}", f"party{self.party[i]:02d}", (self.volume(i),))
@@ -88,7 +95,9 @@ class Volumes:
 
 def generate(n: int, seed: int) -> Volumes:
     rng = np.random.default_rng(seed)
-    lat = np.degrees(np.arcsin(rng.uniform(math.sin(math.radians(36)), math.sin(math.radians(70)), n)))
+    lat = np.degrees(
+        np.arcsin(rng.uniform(math.sin(math.radians(36)), math.sin(math.radians(70)), n))
+    )
     lon = rng.uniform(-10.0, 40.0, n)
     radius = np.exp(rng.uniform(math.log(1_000.0), math.log(200_000.0), n)) / 2.0
     nvert = rng.integers(6, MAX_VERTICES + 1, n)
@@ -132,7 +141,9 @@ class BruteForce:
     @staticmethod
     def _boxes(lat: F64, lon: F64, reach_m: F64) -> NDArray[np.object_]:
         dlat = reach_m / 110_000.0 + 0.01
-        dlon = reach_m / (110_000.0 * np.cos(np.radians(np.minimum(89.0, np.abs(lat) + dlat)))) + 0.01
+        dlon = (
+            reach_m / (110_000.0 * np.cos(np.radians(np.minimum(89.0, np.abs(lat) + dlat)))) + 0.01
+        )
         return shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
 
     def check(self, plan: Plan, new: Volumes, i: int) -> set[str]:
@@ -141,7 +152,8 @@ class BruteForce:
         cand = self.tree.query(box)
         keep = (
             (v.t0[cand] < new.t1[i]) & (new.t0[i] < v.t1[cand])
-            & (v.lower[cand] < new.upper[i] + sep.vsep_ft) & (new.lower[i] < v.upper[cand] + sep.vsep_ft)
+            & (v.lower[cand] < new.upper[i] + sep.vsep_ft)
+            & (new.lower[i] < v.upper[cand] + sep.vsep_ft)
             & (v.party[cand] != new.party[i])
         )  # fmt: skip
         out = set()
@@ -155,7 +167,9 @@ def percentile(xs: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(xs), q))
 
 
-def _filer(url: str, seed: int, count: int, prefix: str, durable: bool) -> tuple[list[tuple[str, int]], int, float]:
+def _filer(
+    url: str, seed: int, count: int, prefix: str, durable: bool
+) -> tuple[list[tuple[str, int]], int, float]:
     """One filer process: file ``count`` new plans with the key; (accepted ids and
     versions, requests made, seconds)."""
     new = generate(count, seed)
@@ -178,12 +192,13 @@ def _filer(url: str, seed: int, count: int, prefix: str, durable: bool) -> tuple
     return accepted, requests, seconds
 
 
-def run_backend(name: str, url: str, args: argparse.Namespace, durable: bool) -> list[str]:
+def run_backend(name: str, url: str, args: argparse.Namespace, modes: dict[str, bool]) -> list[str]:
+    """Import, check, then file in each durability mode (label suffix: durable)."""
     sep = Separation()
     rows = []
     background = generate(args.volumes, seed=1)
     started = time.perf_counter()
-    with open_store(url, durable=durable) as store:
+    with open_store(url) as store:
         for r in chunks(len(background), 20_000):
             store.import_plans([background.plan(i, "B") for i in r], validate=False)
             print(f"  {name}: imported {r.stop:,} volumes", file=sys.stderr, end="\r")
@@ -193,7 +208,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace, durable: bool) ->
     # check latency, store against brute force
     new = generate(args.checks, seed=2)
     plans = [new.plan(i, "N") for i in range(args.checks)]
-    with open_store(url, durable=durable) as store:
+    with open_store(url) as store:
         for p in plans[:20]:  # warm caches and code
             store.check(p)
         store_ms, found = [], []
@@ -213,58 +228,61 @@ def run_backend(name: str, url: str, args: argparse.Namespace, durable: bool) ->
     same = sum(a == b for a, b in zip(found, expected, strict=True))
     mean_conflicts = statistics.mean(len(x) for x in found)
     rows.append(
-        f"| {name} | check a new plan | {percentile(store_ms, 50):.2f} | {percentile(store_ms, 99):.2f} "
+        f"| {name} | check a new plan | {percentile(store_ms, 50):.2f} "
+        f"| {percentile(store_ms, 99):.2f} "
         f"| brute force (STRtree, built in {build_s:.1f} s): {percentile(brute_ms, 50):.2f} / "
         f"{percentile(brute_ms, 99):.2f} ms | {mean_conflicts:.2f} conflicts per plan; "
         f"same conflicts as brute force for {same}/{len(plans)} plans |"
     )
 
-    # filings per second, one filer then several
+    # filings per second, one filer then several, in each durability mode
     ctx = multiprocessing.get_context("spawn")
-    for filers in args.filers:
-        per = args.filings // filers
-        with ProcessPoolExecutor(filers, mp_context=ctx) as pool:
-            futures = [
-                pool.submit(_filer, url, 100 + filers * 10 + k, per, f"F{filers}x{k}_", durable)
-                for k in range(filers)
-            ]
-            t = time.perf_counter()
-            results = [f.result() for f in futures]
-            wall = time.perf_counter() - t
-        accepted = [a for r, _, _ in results for a in r]
-        requests = sum(q for _, q, _ in results)
-        busy = max(s for _, _, s in results)
-        with open_store(url, durable=durable) as store:
-            stored = {sp.plan.plan_id: sp.plan.version for sp in store.plans(None)}
-        lost = sum(stored.get(pid) != ver for pid, ver in accepted)
-        rows.append(
-            f"| {name} | file plans, {filers} filer{'s' if filers > 1 else ''} | "
-            f"{len(accepted) / busy:,.0f} filings/s | {requests / busy:,.0f} requests/s | "
-            f"{len(accepted)} of {filers * per} accepted | lost or changed: {lost} |"
-        )
+    for mode, durable in modes.items():
+        for filers in args.filers:
+            per = args.filings // filers
+            with ProcessPoolExecutor(filers, mp_context=ctx) as pool:
+                futures = [
+                    pool.submit(
+                        _filer, url, 100 + filers * 10 + k, per, f"F{mode}{filers}x{k}_", durable
+                    )
+                    for k in range(filers)
+                ]
+                results = [f.result() for f in futures]
+            accepted = [a for r, _, _ in results for a in r]
+            requests = sum(q for _, q, _ in results)
+            busy = max(s for _, _, s in results)
+            with open_store(url) as store:
+                stored = {sp.plan.plan_id: sp.plan.version for sp in store.plans(None)}
+            lost = sum(stored.get(pid) != ver for pid, ver in accepted)
+            rows.append(
+                f"| {name}{mode} | file plans, {filers} filer{'s' if filers > 1 else ''} | "
+                f"{len(accepted) / busy:,.0f} filings/s | {requests / busy:,.0f} requests/s | "
+                f"{len(accepted)} of {filers * per} accepted | lost or changed: {lost} |"
+            )
     rows.append(f"| {name} | import {args.volumes:,} volumes | {load_s:.0f} s | | | |")
     return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--volumes", type=int, default=1_000_000)
     parser.add_argument("--checks", type=int, default=1_000)
     parser.add_argument("--filings", type=int, default=2_000)
-    parser.add_argument("--filers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4])
-    parser.add_argument("--backends", default="sqlite,sqlite-normal,postgresql")
+    parser.add_argument(
+        "--filers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4]
+    )
+    parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="deconflict-bench-") as tmp:
         for backend in args.backends.split(","):
-            if backend in ("sqlite", "sqlite-normal"):
-                durable = backend == "sqlite"
-                url = f"sqlite:///{tmp}/{backend}.db"
-                label = "SQLite (synchronous=FULL)" if durable else "SQLite (synchronous=NORMAL)"
-                rows += run_backend(label, url, args, durable)
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{tmp}/{backend}.db{suffix}").unlink(missing_ok=True)
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp}/plans.db"
+                modes = {", synchronous=FULL": True, ", synchronous=NORMAL": False}
+                rows += run_backend("SQLite", url, args, modes)
             elif backend == "postgresql":
                 from pg import PostgresServer, PostgresUnavailableError
 
@@ -274,7 +292,9 @@ def main() -> None:
                     rows.append(f"| PostgreSQL | not run: {e} | | | | |")
                     continue
                 with server, server.fresh_database() as url:
-                    rows += run_backend("PostgreSQL 15 (fsync off: test server)", url, args, True)
+                    rows += run_backend(
+                        "PostgreSQL 15 (test server: fsync off)", url, args, {"": True}
+                    )
     table = "\n".join(
         [
             f"Command: `python bench/bench_plans.py --volumes {args.volumes}` "

@@ -26,7 +26,12 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Geod
 
-from deconflict.geo import WGS84_E2, WGS84_MIN_CURVATURE_RADIUS_M, surface_ecef
+from deconflict.geo import (
+    WGS84_E2,
+    WGS84_MIN_CURVATURE_RADIUS_M,
+    surface_ecef,
+    surface_ecef_point,
+)
 from deconflict.plans.volume import Circle, Outline, Polygon
 
 F64 = NDArray[np.float64]
@@ -73,8 +78,7 @@ def cap(outline: Outline) -> Cap:
             np.full(len(ring), lon), np.full(len(ring), lat), ring[:, 0], ring[:, 1]
         )
         radius = float(np.max(dist))
-    c = surface_ecef(np.array([lat]), np.array([lon]))[0]
-    return Cap(lat, lon, radius, (float(c[0]), float(c[1]), float(c[2])))
+    return Cap(lat, lon, radius, surface_ecef_point(lat, lon))
 
 
 def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

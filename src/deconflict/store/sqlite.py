@@ -38,6 +38,7 @@ class SqliteBackend(Backend):
         # process but maybe not of the machine
         self.conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: the index is large
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Tx]:
