@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the throwaway PostgreSQL server of th
 
 import report  # noqa: E402  (bench/report.py, beside this script)
 from deconflict.plans.check import PlanConflict, Separation, volumes_conflict  # noqa: E402
-from deconflict.plans.volume import Circle, Plan, Volume4D, polygon  # noqa: E402
+from deconflict.plans.volume import Circle, Outline, Plan, Volume4D, polygon  # noqa: E402
 from deconflict.store import Policy, Status, Terms, open_store  # noqa: E402
 
 GEOD = Geod(ellps="WGS84")
@@ -76,7 +76,7 @@ class Volumes:
 
     def volume(self, i: int) -> Volume4D:
         if self.circle[i]:
-            outline: Circle | object = Circle(
+            outline: Outline = Circle(
                 float(self.lat[i]), float(self.lon[i]), float(self.radius_m[i])
             )
         else:
@@ -87,7 +87,7 @@ class Volumes:
             float(self.upper[i]),
             float(self.t0[i]),
             float(self.t1[i]),
-        )  # type: ignore[arg-type]
+        )
 
     def plan(self, i: int, prefix: str) -> Plan:
         return Plan(f"{prefix}{i:07d}", f"party{self.party[i]:02d}", (self.volume(i),))
@@ -144,7 +144,8 @@ class BruteForce:
         dlon = (
             reach_m / (110_000.0 * np.cos(np.radians(np.minimum(89.0, np.abs(lat) + dlat)))) + 0.01
         )
-        return shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+        boxes: NDArray[np.object_] = shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+        return boxes
 
     def check(self, plan: Plan, new: Volumes, i: int) -> set[str]:
         v, sep = self.v, self.sep
