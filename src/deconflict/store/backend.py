@@ -26,6 +26,11 @@ class Tx(ABC):
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
     @abstractmethod
+    def rows_each(self, sql: str, params: Sequence[Sequence[Any]]) -> list[Row]:
+        """The rows of one statement run with each set of parameters, all together
+        (PostgreSQL: pipelined, one round trip)."""
+
+    @abstractmethod
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; the number of rows it changed."""
 

@@ -144,7 +144,6 @@ _PLAN_COLUMNS = (
     "plan_id", "ref", "party", "state", "status", "version", "created_s", "updated_s",
 )  # fmt: skip
 _NOTICE_COLUMNS = ("notice_id", "party", "plan_id", "other_ref", "created_s", "body")
-_PROBE_ROWS = 400  # rows of probes per query (8 parameters each)
 
 
 @dataclass
@@ -247,29 +246,24 @@ class PlanStore:
                          *c.centre_ecef_m, c.radius_m + reach)
                     )  # fmt: skip
         found: dict[int, set[tuple[str, int]]] = defaultdict(set)
-        real = "CAST(? AS DOUBLE PRECISION)"
-        first = (
-            "(" + ", ".join(["CAST(? AS INTEGER)"] + ["CAST(? AS BIGINT)"] * 3 + [real] * 8) + ")"
+        # one indexed range scan per probe (a join of a VALUES list with the cells leaves
+        # PostgreSQL's planner a hash join over the whole table), run together; with the
+        # bounds in time and altitude, and the caps: outlines less than H apart have caps
+        # whose centres are less than r_a + r_b + H apart
+        select = (
+            "SELECT plan_id, idx, CAST(? AS INTEGER) FROM volume_cells "
+            "WHERE bucket = ? AND cell BETWEEN ? AND ? AND time_start_s < ? AND time_end_s > ? "
+            "AND alt_lower_ft < ? AND alt_upper_ft > ? "
+            "AND (cap_x_m - ?) * (cap_x_m - ?) + (cap_y_m - ?) * (cap_y_m - ?) "
+            "+ (cap_z_m - ?) * (cap_z_m - ?) < (cap_radius_m + ?) * (cap_radius_m + ?) "
+            "AND party <> ? AND plan_id <> ?"
         )
-        row = "(" + ", ".join("?" * 12) + ")"
-        for chunk in chunks(probes, _PROBE_ROWS):
-            values = ", ".join([first] + [row] * (len(chunk) - 1))
-            # the cells, the bounds in time and altitude, and the caps: two outlines less
-            # than H apart have caps whose centres are less than r_a + r_b + H apart
-            sql = (
-                f"WITH p (v, b, lo, hi, t0, t1, a0, a1, x, y, z, r) AS (VALUES {values}) "
-                "SELECT DISTINCT p.v, c.plan_id, c.idx FROM p JOIN volume_cells c "
-                "ON c.bucket = p.b AND c.cell BETWEEN p.lo AND p.hi "
-                "WHERE c.time_start_s < p.t1 AND c.time_end_s > p.t0 "
-                "AND c.alt_lower_ft < p.a1 AND c.alt_upper_ft > p.a0 "
-                "AND (c.cap_x_m - p.x) * (c.cap_x_m - p.x) + (c.cap_y_m - p.y) * (c.cap_y_m - p.y) "
-                "+ (c.cap_z_m - p.z) * (c.cap_z_m - p.z) "
-                "< (c.cap_radius_m + p.r) * (c.cap_radius_m + p.r) "
-                "AND c.party <> ? AND c.plan_id <> ?"
-            )
-            params = [x for r in chunk for x in r] + [plan.party, plan.plan_id]
-            for v, plan_id, idx in tx.rows(sql, params):
-                found[int(v)].add((str(plan_id), int(idx)))
+        params = [
+            (v, b, lo, hi, t1, t0, a1, a0, x, x, y, y, z, z, r, r, plan.party, plan.plan_id)
+            for v, b, lo, hi, t0, t1, a0, a1, x, y, z, r in probes
+        ]
+        for plan_id, idx, v in tx.rows_each(select, params):
+            found[int(v)].add((str(plan_id), int(idx)))
         return found
 
     def _volumes(

@@ -26,6 +26,16 @@ class _PgTx(Tx):
         self.cur.execute(_pg(sql), params)
         return self.cur.fetchall()
 
+    def rows_each(self, sql: str, params: Sequence[Sequence[Any]]) -> list[Row]:
+        out: list[Row] = []
+        if not params:
+            return out
+        self.cur.executemany(_pg(sql), params, returning=True)
+        while True:
+            out += self.cur.fetchall()
+            if not self.cur.nextset():
+                return out
+
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         self.cur.execute(_pg(sql), params)
         return self.cur.rowcount

@@ -17,6 +17,12 @@ class _SqliteTx(Tx):
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self.conn.execute(sql, params).fetchall()
 
+    def rows_each(self, sql: str, params: Sequence[Sequence[Any]]) -> list[Row]:
+        out: list[Row] = []
+        for p in params:
+            out += self.conn.execute(sql, p).fetchall()
+        return out
+
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.conn.execute(sql, params).rowcount
 
