@@ -104,6 +104,8 @@ def test_the_key_missed_acknowledged_and_refused(opener: Opener) -> None:
     assert blue_notice["own_plan"] == "B1" and blue_notice["other_plan_ref"] == ok.ref
     assert red_notice["own_plan"] == "R1" and red_notice["other_plan_ref"] == first.ref
     assert "R1" not in json.dumps(blue_notice) and "B1" not in json.dumps(red_notice)
+    assert blue_notice["region"] == red_notice["region"]  # both sides see the same cells
+    assert blue_notice["region"]["coordinates"]  # and there is a region
     store.close()
 
     strict = opener()  # the default terms do not allow conflicts

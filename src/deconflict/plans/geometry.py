@@ -123,18 +123,27 @@ def step_m(reach_m: float) -> float:
 
 def densify(ring: F64, step: float) -> F64:
     """The ring's vertices with points added along each geodesic edge, no more than
-    ``step`` apart ((m, 2) lon/lat, not closed)."""
+    ``step`` apart ((m, 2) lon/lat, not closed).
+
+    Each edge is walked from the lesser of its two vertices (as (lon, lat) pairs), so an
+    edge that two polygons share (adjacent sectors, given by the same two vertices) gets
+    the very same points in both, whichever way each ring runs: their images in a frame
+    coincide exactly and the polygons touch without overlapping."""
     lon0, lat0 = ring[:, 0], ring[:, 1]
     lon1, lat1 = np.roll(lon0, -1), np.roll(lat0, -1)
-    az, _, dist = GEOD.inv(lon0, lat0, lon1, lat1)
+    flip = (lon1 < lon0) | ((lon1 == lon0) & (lat1 < lat0))
+    slon, slat = np.where(flip, lon1, lon0), np.where(flip, lat1, lat0)
+    elon, elat = np.where(flip, lon0, lon1), np.where(flip, lat0, lat1)
+    az, _, dist = GEOD.inv(slon, slat, elon, elat)
     az, dist = np.asarray(az), np.asarray(dist)
     parts = np.maximum(1, np.ceil(dist / step).astype(np.int64))
     edge = np.repeat(np.arange(len(ring)), parts)
     first = np.cumsum(parts) - parts
-    frac = (np.arange(len(edge)) - first[edge]) / parts[edge]
-    lon, lat, _ = GEOD.fwd(lon0[edge], lat0[edge], az[edge], dist[edge] * frac)
+    k = np.arange(len(edge)) - first[edge]  # the k-th point from the ring's own vertex
+    k_walk = np.where(flip[edge], parts[edge] - k, k)  # the same point, from the start
+    lon, lat, _ = GEOD.fwd(slon[edge], slat[edge], az[edge], dist[edge] * (k_walk / parts[edge]))
     out = np.column_stack([lon, lat])
-    out[frac == 0.0] = ring[edge[frac == 0.0]]  # the vertices themselves, unmoved
+    out[k == 0] = ring[edge[k == 0]]  # the vertices themselves, unmoved
     return out
 
 
@@ -194,6 +203,13 @@ def _point_distance_m(circle: Circle, other: Outline, other_cap: Cap) -> float:
         )
     frame = Frame(circle.lat_deg, circle.lon_deg)
     shape = to_frame(frame, other, _reach(frame, other_cap))
+    if geodesic_m(frame.lat_deg, frame.lon_deg, other_cap.lat_deg, other_cap.lon_deg) > (
+        other_cap.radius_m
+    ):
+        # outside the cap, so outside the polygon, which may then be far enough to hold the
+        # frame's antipode (its image is then inside out): the distance to its boundary,
+        # exact in the frame wherever the boundary is
+        shape = shapely.boundary(shape)
     return float(shapely.distance(shapely.Point(0.0, 0.0), shape))
 
 
@@ -217,7 +233,13 @@ def distance_m(a: Outline, b: Outline, cap_a: Cap | None = None, cap_b: Cap | No
     plon, plat = frame.inverse(np.array([xa]), np.array([ya]))
     near = Frame(float(plat[0]), float(plon[0]))
     reach = _reach(near, cap_a, cap_b)
-    return float(shapely.distance(to_frame(near, a, reach), to_frame(near, b, reach)))
+    # apart, so the distance between the boundaries; b may hold the antipode of the new
+    # centre, where its image as a polygon would be inside out
+    return float(
+        shapely.distance(
+            shapely.boundary(to_frame(near, a, reach)), shapely.boundary(to_frame(near, b, reach))
+        )
+    )
 
 
 def interiors_meet(

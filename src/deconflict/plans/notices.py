@@ -112,7 +112,7 @@ def region_cells(
     everywhere = bool(pole) or float(rel.max() - rel.min()) > 180.0
     out: set[tuple[int, int]] = set()
     candidates: list[tuple[int, int]] = []
-    boxes = []
+    corners: list[tuple[float, float, float, float]] = []
     for row in range(
         max(0, math.floor((south + 90.0) / dlat)), min(nrows, math.floor((north + 90.0) / dlat) + 1)
     ):
@@ -130,26 +130,23 @@ def region_cells(
             cols = range(first, last + 1)
         for col in cols:
             col %= n
-            west, s, east, nn = _cell(row, col, n, dlat)
-            ring = np.array([[west, s], [east, s], [east, nn], [west, nn]])
-            ring = _parallel_edges(ring)
-            x, y = frame.forward(ring[:, 0], ring[:, 1])
             candidates.append((row, col))
-            boxes.append(shapely.Polygon(np.column_stack([x, y])))
-    if boxes:
-        hit = shapely.intersects(np.array(boxes), zone)
-        out.update(c for c, h in zip(candidates, hit, strict=True) if h)
-    return out
-
-
-def _parallel_edges(
-    ring: np.ndarray[Any, np.dtype[np.float64]],
-) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """A cell's corners with points along its edges (parallels and meridians), 8 per edge."""
-    t = np.linspace(0.0, 1.0, 8, endpoint=False)
-    nxt = np.roll(ring, -1, axis=0)
-    pts = ring[:, None, :] + (nxt - ring)[:, None, :] * t[None, :, None]
-    out: np.ndarray[Any, np.dtype[np.float64]] = pts.reshape(-1, 2)
+            corners.append(_cell(row, col, n, dlat))
+    if candidates:
+        # every candidate cell at once: its edges (parallels and meridians) as 8 points
+        # each, into the frame in one call, then one vectorised test
+        c = np.asarray(corners)
+        ring = np.stack(
+            [c[:, [0, 1]], c[:, [2, 1]], c[:, [2, 3]], c[:, [0, 3]]], axis=1
+        )  # (k, 4, 2)
+        t = np.linspace(0.0, 1.0, 8, endpoint=False)
+        nxt = np.roll(ring, -1, axis=1)
+        pts = ring[:, :, None, :] + (nxt - ring)[:, :, None, :] * t[None, None, :, None]
+        pts = pts.reshape(len(c), 32, 2)
+        x, y = frame.forward(pts[..., 0].ravel(), pts[..., 1].ravel())
+        boxes = shapely.polygons(np.stack([x, y], axis=-1).reshape(len(c), 32, 2))
+        hit = shapely.intersects(boxes, zone)
+        out.update(cell for cell, h in zip(candidates, hit, strict=True) if h)
     return out
 
 
@@ -191,16 +188,28 @@ def notice(
     sharing: Sharing,
     sep: Separation,
     cell_m: float = MIN_CELL_M,
+    regions: dict[tuple[int, int], set[tuple[int, int]]] | None = None,
 ) -> dict[str, Any]:
     """The notice of ``conflict`` for the party of ``own``, disclosing of ``other`` only what
-    ``sharing`` allows. ``other_ref`` is the opaque reference the store gives ``other``."""
+    ``sharing`` allows. ``other_ref`` is the opaque reference the store gives ``other``.
+
+    The region is computed from plan_a's volume to plan_b's, so that both parties' notices
+    show the same cells; ``regions`` (by (index_a, index_b)) keeps them for the other one.
+    """
     own_is_a = conflict.plan_a == own.plan_id
+    a, b = (own, other) if own_is_a else (other, own)
+    regions = {} if regions is None else regions
+    cells: set[tuple[int, int]] = set()
+    for v in conflict.volumes:
+        key = (v.index_a, v.index_b)
+        if key not in regions:
+            regions[key] = region_cells(
+                a.volumes[v.index_a].outline, b.volumes[v.index_b].outline, sep.hsep_m, cell_m
+            )
+        cells |= regions[key]
     pairs = [
         (v.index_a, v.index_b) if own_is_a else (v.index_b, v.index_a) for v in conflict.volumes
     ]
-    cells: set[tuple[int, int]] = set()
-    for i, j in pairs:
-        cells |= region_cells(own.volumes[i].outline, other.volumes[j].outline, sep.hsep_m, cell_m)
     body: dict[str, Any] = {
         "kind": "plan_conflict",
         "sharing": str(sharing),

@@ -348,10 +348,16 @@ class PlanStore:
         return StoredPlan(plan, ref, status, created, updated)
 
     def _notice(
-        self, conflict: PlanConflict, own: Plan, other: Plan, other_ref: str, terms: Terms
+        self,
+        conflict: PlanConflict,
+        own: Plan,
+        other: Plan,
+        other_ref: str,
+        terms: Terms,
+        regions: dict[tuple[int, int], set[tuple[int, int]]],
     ) -> dict[str, Any]:
         return notice(
-            conflict, own, other, other_ref, terms.sharing, terms.sep, terms.region_cell_m
+            conflict, own, other, other_ref, terms.sharing, terms.sep, terms.region_cell_m, regions
         )
 
     # -- public ------------------------------------------------------------------------
@@ -397,6 +403,9 @@ class PlanStore:
             new_version = version + 1 if existing else 1
             ref = existing[0][3] if existing else secrets.token_hex(12)
             me = replace(plan, version=new_version)
+            regions: dict[tuple[str, str], dict[tuple[int, int], set[tuple[int, int]]]] = (
+                defaultdict(dict)
+            )
 
             def filer_notices(
                 items: list[tuple[PlanConflict, _Candidate, Terms]],
@@ -405,7 +414,9 @@ class PlanStore:
                 for c, o, t in items:
                     other = others[o.plan_id]
                     assert other is not None
-                    out.append(self._notice(c, me, other.plan, o.ref, t))
+                    out.append(
+                        self._notice(c, me, other.plan, o.ref, t, regions[c.plan_a, c.plan_b])
+                    )
                 return tuple(out)
 
             if missed:
@@ -435,7 +446,10 @@ class PlanStore:
             for (c, o, t), n in zip(conflicts, mine, strict=True):
                 other = others[o.plan_id]
                 assert other is not None
-                theirs = self._notice(c, other.plan, replace(me, state=PlanState(state)), ref, t)
+                theirs = self._notice(
+                    c, other.plan, replace(me, state=PlanState(state)), ref, t,
+                    regions[c.plan_a, c.plan_b],
+                )  # fmt: skip
                 records.append(
                     (uuid.uuid4().hex, plan.party, plan.plan_id, o.ref, now, json.dumps(n))
                 )
