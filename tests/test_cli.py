@@ -11,22 +11,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from cli_run import run
 from deconflict import cli, sample
 from deconflict.tactical.engine import Criteria, detect
 from deconflict.writers import CONFLICT_COLUMNS, write_states
-
-
-def run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.argv", ["deconflict", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

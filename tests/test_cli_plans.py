@@ -9,22 +9,9 @@ from typing import Any
 
 import pytest
 
-from deconflict import cli
+from cli_run import run
 
 T = ("2026-11-24T08:00:00Z", "2026-11-24T10:00:00Z")
-
-
-def run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.argv", ["deconflict", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def feature(

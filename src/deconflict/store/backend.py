@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from typing import Any
 
 Row = tuple[Any, ...]
@@ -46,8 +46,27 @@ class Backend(ABC):
     #: errors after which the transaction is run again
     retryable: tuple[type[BaseException], ...] = ()
 
+    #: the statements that begin a writer's and a reader's transaction
+    begin_write: str
+    begin_read: str
+
     @abstractmethod
-    def transaction(self, write: bool) -> AbstractContextManager[Tx]: ...
+    def execute(self, sql: str) -> None:
+        """Run one statement outside any ``Tx`` (BEGIN, COMMIT, ROLLBACK)."""
+
+    @abstractmethod
+    def tx(self) -> Tx: ...
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[Tx]:
+        """A transaction: committed when the block ends, rolled back when it raises."""
+        self.execute(self.begin_write if write else self.begin_read)
+        try:
+            yield self.tx()
+        except BaseException:
+            self.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
 
     @abstractmethod
     def close(self) -> None: ...

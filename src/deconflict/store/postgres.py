@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -50,20 +49,18 @@ class _PgTx(Tx):
 
 class PostgresBackend(Backend):
     dialect = "postgresql"
+    begin_write = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+    begin_read = "BEGIN READ ONLY"
     retryable = (errors.SerializationFailure, errors.DeadlockDetected)
 
     def __init__(self, url: str) -> None:
         self.conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
 
-    @contextmanager
-    def transaction(self, write: bool) -> Iterator[Tx]:
-        self.conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN READ ONLY")
-        try:
-            yield _PgTx(self.conn)
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def execute(self, sql: str) -> None:
+        self.conn.execute(sql)
+
+    def tx(self) -> Tx:
+        return _PgTx(self.conn)
 
     def close(self) -> None:
         self.conn.close()

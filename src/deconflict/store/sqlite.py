@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from deconflict.store.backend import Backend, Row, Tx
@@ -33,6 +32,8 @@ class _SqliteTx(Tx):
 
 class SqliteBackend(Backend):
     dialect = "sqlite"
+    begin_write = "BEGIN IMMEDIATE"  # the write lock at once: filings one after another
+    begin_read = "BEGIN"
     retryable = ()  # writers wait for the lock (busy timeout) instead
 
     def __init__(self, path: str, durable: bool = True, timeout_s: float = 60.0) -> None:
@@ -46,15 +47,11 @@ class SqliteBackend(Backend):
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: the index is large
 
-    @contextmanager
-    def transaction(self, write: bool) -> Iterator[Tx]:
-        self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield _SqliteTx(self.conn)
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def execute(self, sql: str) -> None:
+        self.conn.execute(sql)
+
+    def tx(self) -> Tx:
+        return _SqliteTx(self.conn)
 
     def close(self) -> None:
         self.conn.close()
