@@ -12,8 +12,9 @@ depends on longitudes being continuous: the antimeridian and the poles are ordin
 Each distance is measured in a frame centred where it matters:
 
 - circle to anything: in the frame of the circle's centre, minus the radius (exact);
-- polygon to polygon: first in a frame between the two, then again in the frame centred at
-  the nearest point found, where the distance from it is exact.
+- polygon to polygon: first in a frame between the two, which tells whether they meet and
+  which vertices may be the nearest (``distance_m``); then from each of those, in the frame
+  centred on it, where its distance is exact.
 """
 
 from __future__ import annotations
@@ -228,18 +229,42 @@ def distance_m(a: Outline, b: Outline, cap_a: Cap | None = None, cap_b: Cap | No
     sa, sb = to_frame(frame, a, reach), to_frame(frame, b, reach)
     if shapely.intersects(sa, sb):
         return 0.0
-    line = shapely.shortest_line(sa, sb)
-    (xa, ya), _ = shapely.get_coordinates(line)
-    plon, plat = frame.inverse(np.array([xa]), np.array([ya]))
-    near = Frame(float(plat[0]), float(plon[0]))
-    reach = _reach(near, cap_a, cap_b)
-    # apart, so the distance between the boundaries; b may hold the antipode of the new
-    # centre, where its image as a polygon would be inside out
-    return float(
-        shapely.distance(
-            shapely.boundary(to_frame(near, a, reach)), shapely.boundary(to_frame(near, b, reach))
+    # Apart. Two geodesic edges that do not cross are closest at an end of one of them, so
+    # the distance is that from some vertex to the other's boundary. The frame never
+    # shortens distances and stretches them by at most ``_stretch(reach)``, so only the
+    # vertices whose distance in it is within that factor of the least can be the one: each
+    # is measured again in a frame centred on it, where its distance is exact.
+    frame_d = [
+        np.asarray(shapely.distance(shapely.points(*frame.forward(v[:, 0], v[:, 1])), other))
+        for v, other in (
+            (np.concatenate(a.rings), shapely.boundary(sb)),
+            (np.concatenate(b.rings), shapely.boundary(sa)),
         )
-    )
+    ]
+    limit = min(float(d.min()) for d in frame_d) * _stretch(reach) + 2.0 * SAGITTA_M
+    best = math.inf
+    for v, d, other, other_cap in (
+        (np.concatenate(a.rings), frame_d[0], b, cap_b),
+        (np.concatenate(b.rings), frame_d[1], a, cap_a),
+    ):
+        for lon, lat in v[d <= limit]:
+            own = Frame(float(lat), float(lon))
+            # the other's boundary (it may hold the antipode of this centre, where its
+            # image as a polygon would be inside out)
+            edge = shapely.boundary(to_frame(own, other, _reach(own, other_cap)))
+            best = min(best, float(shapely.distance(shapely.Point(0.0, 0.0), edge)))
+    return best
+
+
+def _stretch(reach_m: float) -> float:
+    """The most the frame stretches the distance between two points within ``reach_m`` of
+    its centre, twice over for safety: across the geodesics from the centre, a frame scales
+    lengths by r / m(r), m the reduced length, and m(r) >= R sin(r / R) where the curvature
+    is at most 1 / R² (Rauch), here R = a (1 - e²), the least radius of curvature."""
+    t = reach_m / WGS84_MIN_CURVATURE_RADIUS_M
+    if t >= 3.0:
+        return math.inf
+    return 1.0 + 2.0 * (t / math.sin(t) - 1.0) if t > 0.0 else 1.0
 
 
 def interiors_meet(
