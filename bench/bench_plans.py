@@ -261,8 +261,7 @@ def run_backend(
             clear = [x for r in results for x in r[3]]
             conflicted = [x for r in results for x in r[4]]
             with open_store(url) as store:
-                stored = {sp.plan.plan_id: sp.plan.version for sp in store.plans(None)}
-            lost = sum(stored.get(pid) != ver for pid, ver in accepted)
+                lost = sum(store.get(pid).plan.version != ver for pid, ver in accepted)
             filings.append(
                 f"| {name}{mode} | {filers} | {len(accepted) / busy:,.0f} "
                 f"({requests / busy:,.0f}) | {len(accepted)} of {filers * per}; {lost} "

@@ -329,23 +329,34 @@ class PlanStore:
             out.append((conflict, other, terms))
         return out
 
-    def _load_plan(self, tx: Tx, plan_id: str) -> StoredPlan | None:
+    def _load_plans(self, tx: Tx, where: str, params: Sequence[Any]) -> list[StoredPlan]:
+        """The plans that ``where`` selects, by plan id, with their volumes: two queries."""
         rows = tx.rows(
             "SELECT plan_id, party, state, status, version, ref, created_s, updated_s "
-            "FROM plans WHERE plan_id = ?",
-            (plan_id,),
+            f"FROM plans WHERE {where} ORDER BY plan_id",
+            params,
         )
-        if not rows:
-            return None
-        pid, party, state, status, version, ref, created, updated = rows[0]
-        vols = tx.rows(
-            f"SELECT {_VOLUME_COLUMNS} FROM volumes WHERE plan_id = ? ORDER BY idx", (pid,)
-        )
-        volumes = tuple(
-            Volume4D(decode_outline(o), a0, a1, t0, t1) for _, _, t0, t1, a0, a1, _, _, _, o in vols
-        )
-        plan = Plan(pid, party, volumes, PlanState(state), int(version))
-        return StoredPlan(plan, ref, status, created, updated)
+        volumes: dict[str, list[Volume4D]] = defaultdict(list)
+        for pid, _, t0, t1, a0, a1, _, _, _, o in tx.rows(
+            f"SELECT {_VOLUME_COLUMNS} FROM volumes WHERE plan_id IN "
+            f"(SELECT plan_id FROM plans WHERE {where}) ORDER BY plan_id, idx",
+            params,
+        ):
+            volumes[pid].append(Volume4D(decode_outline(o), a0, a1, t0, t1))
+        return [
+            StoredPlan(
+                Plan(pid, party, tuple(volumes[pid]), PlanState(state), int(version)),
+                ref,
+                status,
+                created,
+                updated,
+            )
+            for pid, party, state, status, version, ref, created, updated in rows
+        ]
+
+    def _load_plan(self, tx: Tx, plan_id: str) -> StoredPlan | None:
+        found = self._load_plans(tx, "plan_id = ?", (plan_id,))
+        return found[0] if found else None
 
     def _notice(
         self,
@@ -511,17 +522,14 @@ class PlanStore:
     ) -> list[StoredPlan]:
         """Plans, of one party or all, in the given states, by plan id."""
         marks = ", ".join("?" * len(states))
-        sql = f"SELECT plan_id FROM plans WHERE state IN ({marks})"
+        where = f"state IN ({marks})"
         params: list[Any] = [str(s) for s in states]
         if party is not None:
-            sql += " AND party = ?"
+            where += " AND party = ?"
             params.append(party)
-
-        def work(tx: Tx) -> list[StoredPlan]:
-            ids = [r[0] for r in tx.rows(sql + " ORDER BY plan_id", params)]
-            return [p for p in (self._load_plan(tx, i) for i in ids) if p is not None]
-
-        result: list[StoredPlan] = self._in_tx(False, work)
+        result: list[StoredPlan] = self._in_tx(
+            False, lambda tx: self._load_plans(tx, where, params)
+        )
         return result
 
     _MOVES: Mapping[PlanState, tuple[PlanState, ...]] = {
