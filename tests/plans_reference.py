@@ -336,17 +336,30 @@ def _point_region(lat: float, lon: float, p: Polygon) -> Bounds:
     return bd
 
 
-def _less(b: Bounds, r: float) -> Bounds:
-    return Bounds(max(0.0, b.lo - r), max(0.0, b.hi - r), b.a, b.b)
+def _toward(frm: tuple[float, float], to: tuple[float, float], r: float) -> tuple[float, float]:
+    """The point ``r`` along the geodesic from ``frm`` towards ``to`` (lon, lat)."""
+    az, _, _ = GEOD.inv(frm[0], frm[1], to[0], to[1])
+    lon, lat, _ = GEOD.fwd(frm[0], frm[1], az, r)
+    return float(lon), float(lat)
+
+
+def _less(b: Bounds, ra: float, rb: float = 0.0) -> Bounds:
+    """Bounds from the centres of discs of radii ``ra`` and ``rb`` (0: not a disc) to bounds
+    from the discs, their nearest points moved onto the circles."""
+    a_pt, b_pt = b.a, b.b
+    hi = max(0.0, b.hi - ra - rb)
+    if hi > 0.0:
+        a_pt, b_pt = _toward(b.a, b.b, ra), _toward(b.b, b.a, rb)
+    return Bounds(max(0.0, b.lo - ra - rb), hi, a_pt, b_pt)
 
 
 def region_distance(a: Outline, b: Outline) -> Bounds:
     """Bounds on the geodesic distance between two outlines as closed regions (0 when they
-    meet, or one holds the other). For circles, ``a``/``b`` are the centres' near points."""
+    meet, or one holds the other); ``a`` and ``b`` are the nearest points found."""
     if isinstance(a, Circle) and isinstance(b, Circle):
         d = geodesic_m(a.lat_deg, a.lon_deg, b.lat_deg, b.lon_deg)
         c = (a.lon_deg, a.lat_deg), (b.lon_deg, b.lat_deg)
-        return _less(Bounds(d, d, *c), a.radius_m + b.radius_m)
+        return _less(Bounds(d, d, *c), a.radius_m, b.radius_m)
     if isinstance(a, Circle):
         assert isinstance(b, Polygon)
         return _less(_point_region(a.lat_deg, a.lon_deg, b), a.radius_m)

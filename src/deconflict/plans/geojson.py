@@ -132,7 +132,7 @@ def parse_plans(document: object, source: str = "input") -> list[Plan]:
         if parties.setdefault(plan_id, party) != party:
             raise InputError(
                 f"{source}: {_name(n, feature)} belongs to party {party!r}, "
-                f"but plan {plan_id!r} is party {parties[plan_id]!r}'s"
+                f"but plan {plan_id!r} belongs to party {parties[plan_id]!r}"
             )
         volumes.setdefault(plan_id, []).append(volume)
         version = feature["properties"].get("version") if isinstance(feature, dict) else None

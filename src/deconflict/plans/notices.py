@@ -55,8 +55,11 @@ def _shape(frame: Frame, outline: Outline, reach: float) -> shapely.Geometry:
 
 
 def _rows(cell_m: float) -> tuple[float, int]:
-    dlat = cell_m / _DEG_LAT_MIN_M
-    return dlat, math.ceil(180.0 / dlat)
+    """The height (degrees) and number of the rows: equal rows that tile -90..90 exactly,
+    each at least ``cell_m`` tall (a last, partial row at the north pole would be a cap a
+    few km across)."""
+    nrows = max(1, math.floor(180.0 * _DEG_LAT_MIN_M / cell_m))
+    return 180.0 / nrows, nrows
 
 
 def _columns(row: int, dlat: float, cell_m: float) -> int:
@@ -87,12 +90,13 @@ def region_cells(
     frame = Frame(ca.lat_deg, ca.lon_deg)
     reach = az_dist + ca.radius_m + cb.radius_m + hsep_m
     sa, sb = _shape(frame, a, reach), _shape(frame, b, reach)
+    zone = shapely.intersection(sa, sb)
     if hsep_m > 0.0:
-        zone = shapely.intersection(
+        widened = shapely.intersection(
             shapely.buffer(sa, hsep_m / 2.0), shapely.buffer(sb, hsep_m / 2.0)
         )
-    else:
-        zone = shapely.intersection(sa, sb)
+        if not shapely.is_empty(widened):  # buffers by a tiny H (1e-300 m) come out empty
+            zone = widened
     if shapely.is_empty(zone) or shapely.area(zone) <= 0.0:  # touching at the limit
         zone = shapely.centroid(shapely.shortest_line(sa, sb))
     # the zone's extent in latitude and longitude (longitudes unwrapped around the frame)
