@@ -198,12 +198,19 @@ def _filer(
     return accepted, requests, seconds, clear_ms, conflict_ms
 
 
+def _log(rows: list[str], row: str) -> None:
+    """A row of a table, shown at once (a long run that fails keeps what it measured)."""
+    rows.append(row)
+    print(row, file=sys.stderr, flush=True)
+
+
 def run_backend(
     name: str, url: str, args: argparse.Namespace, modes: dict[str, bool]
 ) -> tuple[list[str], list[str]]:
     """Import, check, then file in each durability mode (label suffix: durable)."""
     sep = Separation()
-    checks, filings = [], []
+    checks: list[str] = []
+    filings: list[str] = []
     background = generate(args.volumes, seed=1)
     started = time.perf_counter()
     with open_store(url) as store:
@@ -235,11 +242,12 @@ def run_backend(
         brute_ms.append((time.perf_counter() - t) * 1e3)
     same = sum(a == b for a, b in zip(found, expected, strict=True))
     mean_conflicts = statistics.mean(len(x) for x in found)
-    checks.append(
+    _log(
+        checks,
         f"| {name} | {load_s:.0f} s | {percentile(store_ms, 50):.2f} "
         f"| {percentile(store_ms, 99):.2f} "
         f"| {percentile(brute_ms, 50):.2f} / {percentile(brute_ms, 99):.2f} (tree built in "
-        f"{build_s:.1f} s) | {mean_conflicts:.2f} | {same} of {len(plans)} |"
+        f"{build_s:.1f} s) | {mean_conflicts:.2f} | {same} of {len(plans)} |",
     )
 
     # filings per second, one filer then several, in each durability mode
@@ -262,11 +270,12 @@ def run_backend(
             conflicted = [x for r in results for x in r[4]]
             with open_store(url) as store:
                 lost = sum(store.get(pid).plan.version != ver for pid, ver in accepted)
-            filings.append(
+            _log(
+                filings,
                 f"| {name}{mode} | {filers} | {len(accepted) / busy:,.0f} "
                 f"({requests / busy:,.0f}) | {len(accepted)} of {filers * per}; {lost} "
                 f"| {len(clear)}: {statistics.median(clear or [0]):.2f} ms "
-                f"| {len(conflicted)}: {statistics.median(conflicted or [0]):.2f} ms |"
+                f"| {len(conflicted)}: {statistics.median(conflicted or [0]):.2f} ms |",
             )
     return checks, filings
 

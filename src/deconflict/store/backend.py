@@ -57,16 +57,26 @@ class Backend(ABC):
     @abstractmethod
     def tx(self) -> Tx: ...
 
+    #: run before a writer's transaction begins, and after it ends however it ends
+    before_write: str = ""
+    after_write: str = ""
+
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Tx]:
         """A transaction: committed when the block ends, rolled back when it raises."""
-        self.execute(self.begin_write if write else self.begin_read)
+        if write and self.before_write:
+            self.execute(self.before_write)
         try:
-            yield self.tx()
-        except BaseException:
-            self.execute("ROLLBACK")
-            raise
-        self.execute("COMMIT")
+            self.execute(self.begin_write if write else self.begin_read)
+            try:
+                yield self.tx()
+            except BaseException:
+                self.execute("ROLLBACK")
+                raise
+            self.execute("COMMIT")
+        finally:
+            if write and self.after_write:
+                self.execute(self.after_write)
 
     @abstractmethod
     def close(self) -> None: ...
