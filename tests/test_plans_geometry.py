@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 import plans_reference as ref
@@ -51,7 +51,8 @@ def square(lon0: float, lat0: float, lon1: float, lat1: float) -> Polygon:
 def test_distance_agrees_with_reference(pair: tuple[Outline, Outline]) -> None:
     a, b = pair
     assume(valid(a, b))
-    assert_distance_agrees(a, b)
+    r = assert_distance_agrees(a, b)
+    event(f"{type(a).__name__}-{type(b).__name__} {'apart' if r.lo > 0.0 else 'meeting'}")
 
 
 @settings(max_examples=200, deadline=None)
@@ -81,6 +82,7 @@ def test_interiors_meet_agrees_with_reference(pair: tuple[Outline, Outline]) -> 
     assume(valid(a, b))
     expected = ref.interiors_meet(a, b)
     assume(expected is not None)
+    event(f"{type(a).__name__}-{type(b).__name__} {'meet' if expected else 'apart'}")
     assert geometry.interiors_meet(a, b) is expected
     assert geometry.interiors_meet(b, a) is expected
     assert geometry.horizontal_conflict(a, b, 0.0) is expected
@@ -347,7 +349,7 @@ def test_outlines_on_opposite_sides_of_the_earth(kind: str) -> None:
     assert not geometry.horizontal_conflict(a, other, 100_000.0)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     place=ref.places(),
     d=st.floats(math.log(10.0), math.log(6_000_000.0)).map(math.exp),
