@@ -8,7 +8,7 @@ import numpy as np
 
 from deconflict.plans.volume import Circle, Plan, Volume4D, polygon
 
-T0 = 1_795_510_800.0  # 2026-11-24T08:00:00Z
+T0 = 1_795_510_800.0  # 2026-11-24T09:00:00Z
 
 
 def square(lat: float, lon: float, half_deg: float) -> Volume4D:

@@ -10,6 +10,7 @@ import shapely
 from deconflict.plans.geometry import Frame, cap, to_frame
 from deconflict.plans.volume import (
     MAX_ALTITUDE_FT,
+    MAX_DURATION_S,
     MAX_RADIUS_M,
     MAX_TIME_S,
     MIN_ALTITUDE_FT,
@@ -77,4 +78,9 @@ def volume_problem(volume: Volume4D) -> str | None:
         return "time_end is not after time_start"
     if t0 < 0.0 or t1 > MAX_TIME_S:
         return "time window is not within 1970-01-01 .. 9999-12-31"
+    if t1 - t0 > MAX_DURATION_S:
+        return (
+            f"time window lasts {(t1 - t0) / 86_400:.1f} days, more than "
+            f"{MAX_DURATION_S / 86_400:.0f}: split it into several volumes"
+        )
     return outline_problem(volume.outline)

@@ -30,6 +30,9 @@ MIN_ALTITUDE_FT = -2_000.0
 MAX_ALTITUDE_FT = 200_000.0
 #: time windows are within 1970-01-01 .. 9999-12-31 UTC
 MAX_TIME_S = 253_402_300_799.0
+#: the longest time window of one volume: 31 days (a longer activity is filed as several
+#: volumes, or updated as it goes; the index registers a volume in every 6 h it spans)
+MAX_DURATION_S = 31 * 86_400.0
 
 
 class PlanState(StrEnum):
@@ -105,7 +108,7 @@ def polygon(*rings: list[tuple[float, float]] | F64) -> Polygon:
     out = []
     for ring in rings:
         a = np.asarray(ring, dtype=np.float64).reshape(-1, 2)
-        if len(a) > 1 and np.array_equal(a[0], a[-1]):
+        while len(a) > 1 and np.array_equal(a[0], a[-1]):
             a = a[:-1]
         if len(a) > 1:
             keep = np.ones(len(a), dtype=np.bool_)
