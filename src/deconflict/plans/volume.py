@@ -12,7 +12,6 @@ Nouns only; the geometry lives in ``plans.geometry``, the conflict rule in ``pla
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -99,6 +98,7 @@ class Plan:
     volumes: tuple[Volume4D, ...]
     state: PlanState = PlanState.ACCEPTED
     version: int = 0
+    #: what a party may keep with its plan (purpose, callsigns): never disclosed to another
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -116,7 +116,3 @@ def polygon(*rings: list[tuple[float, float]] | F64) -> Polygon:
             a = a[keep]
         out.append(np.ascontiguousarray(a))
     return Polygon(tuple(out))
-
-
-def finite(*values: float) -> bool:
-    return all(math.isfinite(v) for v in values)
