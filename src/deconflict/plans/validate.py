@@ -7,7 +7,7 @@ import math
 import numpy as np
 import shapely
 
-from deconflict.plans.geometry import Frame, cap, to_frame
+from deconflict.plans.geometry import Cap, Frame, cap, to_frame
 from deconflict.plans.volume import (
     MAX_ALTITUDE_FT,
     MAX_DURATION_S,
@@ -21,8 +21,8 @@ from deconflict.plans.volume import (
 )
 
 
-def outline_problem(outline: Outline) -> str | None:
-    """Why an outline cannot be used, or None."""
+def outline_problem(outline: Outline, bound: Cap | None = None) -> str | None:
+    """Why an outline cannot be used, or None (``bound``: its cap, when known)."""
     if isinstance(outline, Circle):
         if not (math.isfinite(outline.lat_deg) and abs(outline.lat_deg) <= 90.0):
             return f"latitude {outline.lat_deg} is not in [-90, 90]"
@@ -46,7 +46,7 @@ def outline_problem(outline: Outline) -> str | None:
             return f"{what}: a latitude is not in [-90, 90]"
         if len(ring) < 3:
             return f"{what} has fewer than 3 distinct vertices"
-    c = cap(outline)
+    c = bound or cap(outline)
     if c.radius_m > MAX_RADIUS_M:
         return (
             f"polygon is too large: it reaches {c.radius_m / 1000:.0f} km from its centre "
@@ -62,8 +62,8 @@ def outline_problem(outline: Outline) -> str | None:
     return None
 
 
-def volume_problem(volume: Volume4D) -> str | None:
-    """Why a volume cannot be used, or None."""
+def volume_problem(volume: Volume4D, bound: Cap | None = None) -> str | None:
+    """Why a volume cannot be used, or None (``bound``: its outline's cap, when known)."""
     lo, hi = volume.alt_lower_ft, volume.alt_upper_ft
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return "altitudes must be finite numbers"
@@ -83,4 +83,4 @@ def volume_problem(volume: Volume4D) -> str | None:
             f"time window lasts {(t1 - t0) / 86_400:.1f} days, more than "
             f"{MAX_DURATION_S / 86_400:.0f}: split it into several volumes"
         )
-    return outline_problem(volume.outline)
+    return outline_problem(volume.outline, bound)

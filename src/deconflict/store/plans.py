@@ -376,8 +376,7 @@ class PlanStore:
     def check(self, plan: Plan) -> list[PlanConflict]:
         """The conflicts a plan would have with the live plans of other parties (nothing is
         written)."""
-        _validate(plan)
-        caps = [cap(v.outline) for v in plan.volumes]
+        caps = _validate(plan)
         found = self._in_tx(False, lambda tx: self._conflicts(tx, plan, caps))
         return [c for c, _, _ in found]
 
@@ -385,9 +384,8 @@ class PlanStore:
         """File a new plan (``plan.version`` 0) or update one (``plan.version`` its current
         version). ``known`` maps the references of other parties' plans the filer was told
         about to the versions it was told of."""
-        _validate(plan)
+        caps = _validate(plan)
         known = dict(known or {})
-        caps = [cap(v.outline) for v in plan.volumes]
 
         def work(tx: Tx) -> Filing:
             existing = tx.rows(
@@ -493,9 +491,9 @@ class PlanStore:
         plans deconflicted elsewhere), in one transaction. ``validate=False`` skips the
         validation of their volumes too: only for plans this program wrote."""
         if validate:
-            for p in plans:
-                _validate(p)
-        caps = [[cap(v.outline) for v in p.volumes] for p in plans]
+            caps = [_validate(p) for p in plans]
+        else:
+            caps = [[cap(v.outline) for v in p.volumes] for p in plans]
         now = self.clock()
 
         def work(tx: Tx) -> None:
@@ -577,12 +575,17 @@ class PlanStore:
         return [{"notice_id": i, "created_s": t, **json.loads(b)} for i, t, b in rows]
 
 
-def _validate(plan: Plan) -> None:
+def _validate(plan: Plan) -> list[Cap]:
+    """Refuse a plan that cannot be filed; its volumes' caps (computed once, for both)."""
     if not plan.plan_id or not plan.party:
         raise InputError("a plan needs a plan_id and a party")
     if not plan.volumes:
         raise InputError(f"plan {plan.plan_id!r} has no volume")
+    caps = []
     for i, v in enumerate(plan.volumes):
-        problem = volume_problem(v)
+        c = cap(v.outline)
+        problem = volume_problem(v, c)
         if problem:
             raise InputError(f"plan {plan.plan_id!r} volume {i}: {problem}")
+        caps.append(c)
+    return caps
