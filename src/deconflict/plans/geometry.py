@@ -232,19 +232,17 @@ def distance_m(a: Outline, b: Outline, cap_a: Cap | None = None, cap_b: Cap | No
     # shortens distances and stretches them by at most ``_stretch(reach)``, so only the
     # vertices whose distance in it is within that factor of the least can be the one: each
     # is measured again in a frame centred on it, where its distance is exact.
+    sides = (
+        (np.concatenate(a.rings), shapely.boundary(sb), b, cap_b),
+        (np.concatenate(b.rings), shapely.boundary(sa), a, cap_a),
+    )
     frame_d = [
-        np.asarray(shapely.distance(shapely.points(*frame.forward(v[:, 0], v[:, 1])), other))
-        for v, other in (
-            (np.concatenate(a.rings), shapely.boundary(sb)),
-            (np.concatenate(b.rings), shapely.boundary(sa)),
-        )
+        np.asarray(shapely.distance(shapely.points(*frame.forward(v[:, 0], v[:, 1])), edges))
+        for v, edges, _, _ in sides
     ]
     limit = min(float(d.min()) for d in frame_d) * _stretch(reach) + 2.0 * SAGITTA_M
     best = math.inf
-    for v, d, other, other_cap in (
-        (np.concatenate(a.rings), frame_d[0], b, cap_b),
-        (np.concatenate(b.rings), frame_d[1], a, cap_a),
-    ):
+    for (v, _, other, other_cap), d in zip(sides, frame_d, strict=True):
         for lon, lat in v[d <= limit]:
             own = Frame(float(lat), float(lon))
             # the other's boundary (it may hold the antipode of this centre, where its

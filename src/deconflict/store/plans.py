@@ -235,17 +235,6 @@ class PlanStore:
         """For each volume of the plan, the live volumes of other parties that the cells
         and the bounds in time and altitude leave in."""
         reach, vsep = self.policy.max_hsep_m, self.policy.max_vsep_ft
-        probes: list[tuple[Any, ...]] = []
-        for v, (vol, c) in enumerate(zip(plan.volumes, caps, strict=True)):
-            ranges = cells.probe_ranges(c.centre_ecef_m, c.radius_m + reach)
-            a0, a1 = vol.alt_lower_ft - vsep, vol.alt_upper_ft + vsep
-            for b in cells.buckets(vol.time_start_s, vol.time_end_s):
-                for lo, hi in ranges:
-                    probes.append(
-                        (v, b, lo, hi, vol.time_start_s, vol.time_end_s, a0, a1,
-                         *c.centre_ecef_m, c.radius_m + reach)
-                    )  # fmt: skip
-        found: dict[int, set[tuple[str, int]]] = defaultdict(set)
         # one indexed range scan per probe (a join of a VALUES list with the cells leaves
         # PostgreSQL's planner a hash join over the whole table), run together; with the
         # bounds in time and altitude, and the caps: outlines less than H apart have caps
@@ -258,10 +247,19 @@ class PlanStore:
             "+ (cap_z_m - ?) * (cap_z_m - ?) < (cap_radius_m + ?) * (cap_radius_m + ?) "
             "AND party <> ? AND plan_id <> ?"
         )
-        params = [
-            (v, b, lo, hi, t1, t0, a1, a0, x, x, y, y, z, z, r, r, plan.party, plan.plan_id)
-            for v, b, lo, hi, t0, t1, a0, a1, x, y, z, r in probes
-        ]
+        params: list[tuple[Any, ...]] = []
+        for v, (vol, c) in enumerate(zip(plan.volumes, caps, strict=True)):
+            r = c.radius_m + reach
+            ranges = cells.probe_ranges(c.centre_ecef_m, r)
+            x, y, z = c.centre_ecef_m
+            a0, a1 = vol.alt_lower_ft - vsep, vol.alt_upper_ft + vsep
+            for b in cells.buckets(vol.time_start_s, vol.time_end_s):
+                for lo, hi in ranges:
+                    params.append(
+                        (v, b, lo, hi, vol.time_end_s, vol.time_start_s, a1, a0,
+                         x, x, y, y, z, z, r, r, plan.party, plan.plan_id)
+                    )  # fmt: skip
+        found: dict[int, set[tuple[str, int]]] = defaultdict(set)
         for plan_id, idx, v in tx.rows_each(select, params):
             found[int(v)].add((str(plan_id), int(idx)))
         return found
@@ -389,11 +387,10 @@ class PlanStore:
 
         def work(tx: Tx) -> Filing:
             existing = tx.rows(
-                "SELECT party, state, version, ref, created_s FROM plans WHERE plan_id = ?",
-                (plan.plan_id,),
+                "SELECT party, state, version, ref FROM plans WHERE plan_id = ?", (plan.plan_id,)
             )
             if existing:
-                party, state, version, _, _ = existing[0]
+                party, state, version, ref = existing[0]
                 if party != plan.party:
                     raise RefusedError(f"plan {plan.plan_id!r} belongs to another party")
                 if PlanState(state) not in LIVE_STATES:
@@ -409,8 +406,9 @@ class PlanStore:
             missed = [(c, o, t) for c, o, t in conflicts if known.get(o.ref) != o.version]
             shown = missed or conflicts
             others = {o.plan_id: self._load_plan(tx, o.plan_id) for _, o, _ in shown}
-            new_version = version + 1 if existing else 1
-            ref = existing[0][3] if existing else secrets.token_hex(12)
+            if not existing:
+                state, version, ref = str(PlanState.ACCEPTED), 0, secrets.token_hex(12)
+            new_version = version + 1
             me = replace(plan, version=new_version)
             regions: dict[tuple[str, str], dict[tuple[int, int], set[tuple[int, int]]]] = (
                 defaultdict(dict)
@@ -441,9 +439,7 @@ class PlanStore:
                 )
                 tx.run("DELETE FROM volume_cells WHERE plan_id = ?", (plan.plan_id,))
                 tx.run("DELETE FROM volumes WHERE plan_id = ?", (plan.plan_id,))
-                state = existing[0][1]
             else:
-                state = str(PlanState.ACCEPTED)
                 tx.insert(
                     "plans",
                     _PLAN_COLUMNS,
