@@ -13,10 +13,12 @@ import pytest
 
 from deconflict.errors import InputError, NotFoundError, RefusedError
 from deconflict.plans.check import Separation, check_plans
+from deconflict.plans.geometry import cap
 from deconflict.plans.notices import Sharing
 from deconflict.plans.volume import PlanState
 from deconflict.store import PlanStore, Policy, Status, Terms, open_store
-from deconflict.store.schema import HEAD
+from deconflict.store.backend import Tx
+from deconflict.store.schema import HEAD, MIGRATIONS
 from plan_factory import T0, box, disc, plan, random_plans, square
 
 ALLOW = Policy(Terms(allow_conflicts=True))
@@ -51,6 +53,36 @@ def test_schema_is_migrated_once_and_a_newer_one_refused(opener: Opener) -> None
     )
     with pytest.raises(RefusedError, match="newer than this deconflict"):
         opener()
+
+
+def test_a_version_1_database_is_migrated_with_its_plans(
+    opener: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import deconflict.store.plans as store_plans
+
+    old = plan("old", "blue", square(45, 5, 0.1))
+    with monkeypatch.context() as m:  # a store of schema version 1, with one plan in it
+        m.setattr(store_plans, "MIGRATIONS", MIGRATIONS[:1])
+        m.setattr(store_plans, "HEAD", 1)
+        v1 = opener()
+        assert v1.schema_version() == 1
+
+        def write(tx: Tx) -> None:
+            tx.run(
+                "INSERT INTO plans (plan_id, ref, party, state, status, version, created_s, "
+                "updated_s) VALUES ('old', 'ref-old', 'blue', 'accepted', 'accepted', 1, 0, 0)"
+            )
+            v1._write_volumes(tx, old, [cap(v.outline) for v in old.volumes])
+
+        v1._in_tx(True, write)
+    store = opener()
+    assert store.schema_version() == HEAD
+    assert store.get("old").plan.volumes == old.volumes
+    # the migrated cells still find it, and filings after it are ordered after it
+    f = store.file(plan("new", "red", square(45, 5, 0.1)))
+    assert f.status is Status.MISSED
+    assert [n["other_plan_ref"] for n in f.notices] == ["ref-old"]
+    assert store.file(plan("far", "red", square(-45, 5, 0.1))).status is Status.ACCEPTED
 
 
 def test_file_get_update_and_versions(opener: Opener) -> None:

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
 
+import pytest
+
+from deconflict.errors import RefusedError
 from deconflict.plans.check import check_plans
 from deconflict.plans.volume import Plan
-from deconflict.store import Filing, Status, open_store
+from deconflict.store import Filing, PlanStore, Policy, Status, Terms, open_store
+from deconflict.store.backend import Tx
 from plan_factory import plan, random_plans, square
 
 
@@ -72,3 +79,78 @@ def test_many_processes_filing_many_plans(store_url: str) -> None:
     accepted = sorted(pid for pid, ok in results if ok)
     assert _no_accepted_conflicts(store_url) == accepted
     assert 0 < len(accepted) < 80
+
+
+# -- between a filing's snapshot and its write ---------------------------------------------
+# A filing checks on a snapshot, then writes in a second transaction that looks only at the
+# plans changed since. These tests make a change land exactly in between, from another
+# connection, just before the filing's write transaction begins.
+
+
+def _between(store: PlanStore, change: Callable[[], object]) -> None:
+    """Run ``change`` once, just before ``store``'s next write transaction."""
+    original = store.backend.transaction
+    done: list[object] = []
+
+    @contextmanager
+    def transaction(write: bool) -> Iterator[Tx]:
+        if write and not done:
+            done.append(change())
+        with original(write) as tx:
+            yield tx
+
+    store.backend.transaction = transaction  # type: ignore[method-assign]
+
+
+def test_a_conflict_filed_after_the_snapshot_is_seen(store_url: str) -> None:
+    with open_store(store_url) as store, open_store(store_url) as other:
+        _between(store, lambda: other.file(plan("B", "blue", square(45, 5, 0.1))))
+        f = store.file(plan("A", "red", square(45, 5, 0.1)))
+        assert f.status is Status.MISSED
+        assert [n["other_party"] for n in f.notices] == ["blue"]
+        assert [p.plan.plan_id for p in store.plans()] == ["B"]
+
+
+def test_a_conflict_cancelled_after_the_snapshot_is_dropped(store_url: str) -> None:
+    with open_store(store_url, Policy(Terms(allow_conflicts=True))) as store:
+        other = open_store(store_url)
+        b = other.file(plan("B", "blue", square(45, 5, 0.1)))
+        _between(store, lambda: other.cancel("B", "blue"))
+        assert b.ref is not None
+        f = store.file(plan("A", "red", square(45, 5, 0.1)), {b.ref: 1})
+        other.close()
+        # accepted with a conflict on the snapshot; in the write, B is gone
+        assert f.status is Status.ACCEPTED and f.notices == ()
+        assert store.notices("blue") == []
+
+
+def test_a_conflict_updated_after_the_snapshot_needs_its_new_version(store_url: str) -> None:
+    with (
+        open_store(store_url, Policy(Terms(allow_conflicts=True))) as store,
+        open_store(store_url) as other,
+    ):
+        b = other.file(plan("B", "blue", square(45, 5, 0.1)))
+        assert b.ref is not None
+        moved = replace(plan("B", "blue", square(45, 5.05, 0.1)), version=1)
+        _between(store, lambda: other.file(moved))
+        f = store.file(plan("A", "red", square(45, 5, 0.1)), {b.ref: 1})
+        assert f.status is Status.MISSED
+        assert [(n["other_plan_ref"], n["other_version"]) for n in f.notices] == [(b.ref, 2)]
+        again = store.file(plan("A", "red", square(45, 5, 0.1)), {b.ref: 2})
+        assert again.status is Status.ACCEPTED_WITH_CONFLICTS
+
+
+def test_an_unrelated_change_after_the_snapshot_does_not_stop_a_filing(store_url: str) -> None:
+    with open_store(store_url) as store, open_store(store_url) as other:
+        _between(store, lambda: other.file(plan("far", "blue", square(-30, 120, 0.1))))
+        f = store.file(plan("A", "red", square(45, 5, 0.1)))
+        assert f.status is Status.ACCEPTED
+        assert sorted(p.plan.plan_id for p in store.plans()) == ["A", "far"]
+
+
+def test_the_same_new_plan_filed_twice_at_once_is_accepted_once(store_url: str) -> None:
+    with open_store(store_url) as store, open_store(store_url) as other:
+        _between(store, lambda: other.file(plan("A", "red", square(45, 5, 0.1))))
+        with pytest.raises(RefusedError, match="at version 1, not 0"):
+            store.file(plan("A", "red", square(45, 5, 0.1)))
+        assert store.get("A").plan.version == 1

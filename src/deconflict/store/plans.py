@@ -21,13 +21,14 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -141,8 +142,11 @@ _CELL_COLUMNS = (
     "alt_upper_ft", "cap_x_m", "cap_y_m", "cap_z_m", "cap_radius_m",
 )  # fmt: skip
 _PLAN_COLUMNS = (
-    "plan_id", "ref", "party", "state", "status", "version", "created_s", "updated_s",
+    "plan_id", "ref", "party", "state", "status", "version", "created_s", "updated_s", "seq",
 )  # fmt: skip
+#: the notice regions kept between filings (a plan refused as ``missed`` is usually filed
+#: again at once, with the same conflicts)
+_REGIONS_KEPT = 4096
 _NOTICE_COLUMNS = ("notice_id", "party", "plan_id", "other_ref", "created_s", "body")
 
 
@@ -152,6 +156,23 @@ class _Candidate:
     party: str
     version: int
     ref: str
+
+
+#: the exact rule's answers: (other plan, its volume, own volume) -> the conflict, or None
+_Exact = dict[tuple[str, int, int], VolumeConflict | None]
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """What a filing comes to on what a transaction sees: the answer, the plan's state,
+    version and reference before it, and for an acceptance the notices of each conflict
+    (the other plan; the filer's notice; the other party's)."""
+
+    filing: Filing
+    state: str
+    version: int
+    ref: str
+    notes: tuple[tuple[_Candidate, dict[str, Any], dict[str, Any]], ...]
 
 
 class PlanStore:
@@ -165,6 +186,10 @@ class PlanStore:
         attempts: int = 50,
     ) -> None:
         self.backend, self.policy, self.clock, self.attempts = backend, policy, clock, attempts
+        self._regions: OrderedDict[tuple[str, str, float, float], set[tuple[int, int]]] = (
+            OrderedDict()
+        )
+        self._regions_lock = threading.Lock()
         try:
             self.migrate()
         except BaseException:
@@ -292,29 +317,46 @@ class PlanStore:
         return out
 
     def _conflicts(
-        self, tx: Tx, plan: Plan, caps: Sequence[Cap]
+        self, tx: Tx, plan: Plan, caps: Sequence[Cap], exact: _Exact
     ) -> list[tuple[PlanConflict, _Candidate, Terms]]:
+        """The plan's conflicts with the live plans of other parties. ``exact`` keeps the
+        exact rule's answers by (other plan, its volume, own volume): those still there
+        are not computed again."""
         found = self._candidates(tx, plan, caps)
         if not found:
             return []
-        volumes = self._volumes(tx, (k for ks in found.values() for k in ks))
-        info = self._plans_info(tx, (pid for pid, _ in volumes))
+        keys = {(pid, idx) for ks in found.values() for pid, idx in ks}
+        info = self._plans_info(tx, (pid for pid, _ in keys))
+        terms_of = {
+            party: self.policy.terms(plan.party, party)
+            for party in {o.party for o in info.values()}
+        }
+        todo = [
+            (pid, idx)
+            for v, ks in found.items()
+            for pid, idx in ks
+            if (pid, idx, v) not in exact and terms_of[info[pid].party] is not None
+        ]
+        volumes = self._volumes(tx, todo)
         hits: dict[str, list[VolumeConflict]] = defaultdict(list)
-        for v, keys in found.items():
-            for pid, idx in sorted(keys):
-                other = info[pid]
-                terms = self.policy.terms(plan.party, other.party)
+        for v, ks in found.items():
+            for pid, idx in sorted(ks):
+                terms = terms_of[info[pid].party]
                 if terms is None:
                     continue
-                vol, other_cap = volumes[(pid, idx)]
-                hit = volumes_conflict(plan.volumes[v], vol, terms.sep, caps[v], other_cap)
-                if hit is not None:
-                    hits[pid].append(replace(hit, index_a=v, index_b=idx))
+                if (pid, idx, v) not in exact:
+                    vol, other_cap = volumes[(pid, idx)]
+                    hit = volumes_conflict(plan.volumes[v], vol, terms.sep, caps[v], other_cap)
+                    exact[(pid, idx, v)] = hit and replace(hit, index_a=v, index_b=idx)
+                found_hit = exact[(pid, idx, v)]
+                if found_hit is not None:
+                    hits[pid].append(found_hit)
         out = []
         for pid, vc in sorted(hits.items()):
             other = info[pid]
-            terms = self.policy.terms(plan.party, other.party)
+            terms = terms_of[other.party]
             assert terms is not None
+            vc.sort(key=lambda c: (c.index_a, c.index_b))
             if plan.plan_id < pid:
                 conflict = PlanConflict(plan.plan_id, pid, plan.party, other.party, tuple(vc))
             else:
@@ -356,6 +398,34 @@ class PlanStore:
         found = self._load_plans(tx, "plan_id = ?", (plan_id,))
         return found[0] if found else None
 
+    def _existing(self, tx: Tx, plan: Plan) -> tuple[str, int, str] | None:
+        """The state, version and reference of the plan a filing updates (None for a new
+        plan), or why the filing cannot be made."""
+        rows = tx.rows(
+            "SELECT party, state, version, ref FROM plans WHERE plan_id = ?", (plan.plan_id,)
+        )
+        if not rows:
+            if plan.version != 0:
+                raise NotFoundError(f"no plan {plan.plan_id!r} to update")
+            return None
+        party, state, version, ref = rows[0]
+        if party != plan.party:
+            raise RefusedError(f"plan {plan.plan_id!r} belongs to another party")
+        if PlanState(state) not in LIVE_STATES:
+            raise RefusedError(f"plan {plan.plan_id!r} is {state}: it cannot be changed")
+        if plan.version != version:
+            raise RefusedError(
+                f"plan {plan.plan_id!r} is at version {version}, not {plan.version}: "
+                "read it again before updating it"
+            )
+        return str(state), int(version), str(ref)
+
+    @staticmethod
+    def _mark(tx: Tx) -> int:
+        """The sequence number of the last change (every write gives the plans it changes
+        the next one)."""
+        return int(tx.rows("SELECT COALESCE(MAX(seq), 0) FROM plans")[0][0])
+
     def _notice(
         self,
         conflict: PlanConflict,
@@ -363,11 +433,31 @@ class PlanStore:
         other: Plan,
         other_ref: str,
         terms: Terms,
-        regions: dict[tuple[int, int], set[tuple[int, int]]],
     ) -> dict[str, Any]:
-        return notice(
+        """A notice, with the regions of its pairs of volumes kept (by the two outlines) for
+        the other party's notice and for the next filing of the same plan."""
+        a, b = (own, other) if conflict.plan_a == own.plan_id else (other, own)
+        keys = {
+            (v.index_a, v.index_b): (
+                encode_outline(a.volumes[v.index_a].outline),
+                encode_outline(b.volumes[v.index_b].outline),
+                terms.sep.hsep_m,
+                terms.region_cell_m,
+            )
+            for v in conflict.volumes
+        }
+        with self._regions_lock:
+            regions = {pair: self._regions[k] for pair, k in keys.items() if k in self._regions}
+        body = notice(
             conflict, own, other, other_ref, terms.sharing, terms.sep, terms.region_cell_m, regions
         )
+        with self._regions_lock:
+            for pair, k in keys.items():
+                self._regions[k] = regions[pair]
+                self._regions.move_to_end(k)
+            while len(self._regions) > _REGIONS_KEPT:
+                self._regions.popitem(last=False)
+        return body
 
     # -- public ------------------------------------------------------------------------
 
@@ -375,67 +465,95 @@ class PlanStore:
         """The conflicts a plan would have with the live plans of other parties (nothing is
         written)."""
         caps = _validate(plan)
-        found = self._in_tx(False, lambda tx: self._conflicts(tx, plan, caps))
+        found = self._in_tx(False, lambda tx: self._conflicts(tx, plan, caps, {}))
         return [c for c, _, _ in found]
 
     def file(self, plan: Plan, known: Mapping[str, int] | None = None) -> Filing:
         """File a new plan (``plan.version`` 0) or update one (``plan.version`` its current
         version). ``known`` maps the references of other parties' plans the filer was told
-        about to the versions it was told of."""
+        about to the versions it was told of.
+
+        The check runs first on a snapshot, outside the write lock; a refusal is answered
+        from it (as of that snapshot). An acceptance is then made in the write transaction,
+        which looks again only at the plans changed since the snapshot (their sequence
+        numbers are higher): filings wait for each other only while they write."""
         caps = _validate(plan)
         known = dict(known or {})
+        exact: _Exact = {}
+        built: dict[tuple[str, int, str], dict[str, Any]] = {}
 
-        def work(tx: Tx) -> Filing:
-            existing = tx.rows(
-                "SELECT party, state, version, ref FROM plans WHERE plan_id = ?", (plan.plan_id,)
-            )
-            if existing:
-                party, state, version, ref = existing[0]
-                if party != plan.party:
-                    raise RefusedError(f"plan {plan.plan_id!r} belongs to another party")
-                if PlanState(state) not in LIVE_STATES:
-                    raise RefusedError(f"plan {plan.plan_id!r} is {state}: it cannot be changed")
-                if plan.version != version:
-                    raise RefusedError(
-                        f"plan {plan.plan_id!r} is at version {version}, not {plan.version}: "
-                        "read it again before updating it"
-                    )
-            elif plan.version != 0:
-                raise NotFoundError(f"no plan {plan.plan_id!r} to update")
-            conflicts = self._conflicts(tx, plan, caps)
+        def decide(tx: Tx, existing: tuple[str, int, str] | None) -> _Decision:
+            state, version, ref = existing or (str(PlanState.ACCEPTED), 0, "")
+            ref = ref or new_ref
+            me = replace(plan, version=version + 1)
+            conflicts = self._conflicts(tx, plan, caps, exact)
             missed = [(c, o, t) for c, o, t in conflicts if known.get(o.ref) != o.version]
-            shown = missed or conflicts
-            others = {o.plan_id: self._load_plan(tx, o.plan_id) for _, o, _ in shown}
-            if not existing:
-                state, version, ref = str(PlanState.ACCEPTED), 0, secrets.token_hex(12)
-            new_version = version + 1
-            me = replace(plan, version=new_version)
-            regions: dict[tuple[str, str], dict[tuple[int, int], set[tuple[int, int]]]] = (
-                defaultdict(dict)
-            )
+            refused = bool(missed) or not all(t.allow_conflicts for _, _, t in conflicts)
+            others: dict[str, StoredPlan | None] = {}
 
-            def filer_notices(
-                items: list[tuple[PlanConflict, _Candidate, Terms]],
-            ) -> tuple[dict[str, Any], ...]:
-                out = []
-                for c, o, t in items:
+            def once(c: PlanConflict, o: _Candidate, t: Terms, theirs: bool) -> dict[str, Any]:
+                key = (o.plan_id, o.version, "theirs" if theirs else "")
+                if key not in built:
+                    if o.plan_id not in others:
+                        others[o.plan_id] = self._load_plan(tx, o.plan_id)
                     other = others[o.plan_id]
                     assert other is not None
-                    out.append(
-                        self._notice(c, me, other.plan, o.ref, t, regions[c.plan_a, c.plan_b])
-                    )
-                return tuple(out)
+                    if theirs:
+                        mine = replace(me, state=PlanState(state))
+                        built[key] = self._notice(c, other.plan, mine, ref, t)
+                    else:
+                        built[key] = self._notice(c, me, other.plan, o.ref, t)
+                return built[key]
 
             if missed:
-                return Filing(Status.MISSED, plan.plan_id, None, None, filer_notices(missed))
-            if conflicts and not all(t.allow_conflicts for _, _, t in conflicts):
-                return Filing(Status.CONFLICTS, plan.plan_id, None, None, filer_notices(conflicts))
+                filing = Filing(
+                    Status.MISSED, plan.plan_id, None, None,
+                    tuple(once(c, o, t, False) for c, o, t in missed),
+                )  # fmt: skip
+                return _Decision(filing, state, version, ref, ())
+            if refused:
+                filing = Filing(
+                    Status.CONFLICTS, plan.plan_id, None, None,
+                    tuple(once(c, o, t, False) for c, o, t in conflicts),
+                )  # fmt: skip
+                return _Decision(filing, state, version, ref, ())
+            notes = tuple((o, once(c, o, t, False), once(c, o, t, True)) for c, o, t in conflicts)
             status = Status.ACCEPTED_WITH_CONFLICTS if conflicts else Status.ACCEPTED
+            filing = Filing(status, plan.plan_id, version + 1, ref, tuple(n for _, n, _ in notes))
+            return _Decision(filing, state, version, ref, notes)
+
+        new_ref = secrets.token_hex(12)
+
+        def draft(tx: Tx) -> tuple[int, _Decision]:
+            return self._mark(tx), decide(tx, self._existing(tx, plan))
+
+        mark, first = self._in_tx(False, draft)
+        first = cast(_Decision, first)
+        if not first.filing.accepted:
+            return first.filing
+
+        def commit(tx: Tx) -> Filing:
+            now_existing = self._existing(tx, plan)
+            last = self._mark(tx)
+            d: _Decision = first
+            if last != mark:
+                changed = {
+                    str(pid)
+                    for (pid,) in tx.rows("SELECT plan_id FROM plans WHERE seq > ?", (mark,))
+                }
+                for key in [k for k in exact if k[0] in changed]:
+                    del exact[key]
+                d = decide(tx, now_existing)
+                if not d.filing.accepted:
+                    return d.filing
             now = self.clock()
-            if existing:
+            seq = last + 1
+            status = str(d.filing.status)
+            if now_existing:
                 tx.run(
-                    "UPDATE plans SET version = ?, status = ?, updated_s = ? WHERE plan_id = ?",
-                    (new_version, str(status), now, plan.plan_id),
+                    "UPDATE plans SET version = ?, status = ?, updated_s = ?, seq = ? "
+                    "WHERE plan_id = ?",
+                    (d.version + 1, status, now, seq, plan.plan_id),
                 )
                 tx.run("DELETE FROM volume_cells WHERE plan_id = ?", (plan.plan_id,))
                 tx.run("DELETE FROM volumes WHERE plan_id = ?", (plan.plan_id,))
@@ -443,26 +561,22 @@ class PlanStore:
                 tx.insert(
                     "plans",
                     _PLAN_COLUMNS,
-                    [(plan.plan_id, ref, plan.party, state, str(status), new_version, now, now)],
-                )
-            self._write_volumes(tx, plan, caps)
-            mine = filer_notices(conflicts)
-            records = []
-            for (c, o, t), n in zip(conflicts, mine, strict=True):
-                other = others[o.plan_id]
-                assert other is not None
-                theirs = self._notice(
-                    c, other.plan, replace(me, state=PlanState(state)), ref, t,
-                    regions[c.plan_a, c.plan_b],
+                    [(plan.plan_id, d.ref, plan.party, d.state, status, d.version + 1, now, now,
+                      seq)],
                 )  # fmt: skip
+            self._write_volumes(tx, plan, caps)
+            records = []
+            for o, mine, theirs in d.notes:
                 records.append(
-                    (uuid.uuid4().hex, plan.party, plan.plan_id, o.ref, now, json.dumps(n))
+                    (uuid.uuid4().hex, plan.party, plan.plan_id, o.ref, now, json.dumps(mine))
                 )
-                records.append((uuid.uuid4().hex, o.party, o.plan_id, ref, now, json.dumps(theirs)))
+                records.append(
+                    (uuid.uuid4().hex, o.party, o.plan_id, d.ref, now, json.dumps(theirs))
+                )
             tx.insert("notices", _NOTICE_COLUMNS, records)
-            return Filing(status, plan.plan_id, new_version, ref, mine)
+            return d.filing
 
-        result: Filing = self._in_tx(True, work)
+        result: Filing = self._in_tx(True, commit)
         return result
 
     def _write_volumes(self, tx: Tx, plan: Plan, caps: Sequence[Cap]) -> None:
@@ -493,11 +607,12 @@ class PlanStore:
         now = self.clock()
 
         def work(tx: Tx) -> None:
+            seq = self._mark(tx) + 1
             tx.insert(
                 "plans",
                 _PLAN_COLUMNS,
                 [(p.plan_id, secrets.token_hex(12), p.party, str(PlanState.ACCEPTED),
-                  str(Status.ACCEPTED), 1, now, now) for p in plans],
+                  str(Status.ACCEPTED), 1, now, now, seq) for p in plans],
             )  # fmt: skip
             for p, c in zip(plans, caps, strict=True):
                 self._write_volumes(tx, p, c)
@@ -543,8 +658,8 @@ class PlanStore:
             if state not in self._MOVES.get(current, ()):
                 raise RefusedError(f"plan {plan_id!r} is {current}: it cannot become {state}")
             tx.run(
-                "UPDATE plans SET state = ?, version = ?, updated_s = ? WHERE plan_id = ?",
-                (str(state), int(rows[0][2]) + 1, self.clock(), plan_id),
+                "UPDATE plans SET state = ?, version = ?, updated_s = ?, seq = ? WHERE plan_id = ?",
+                (str(state), int(rows[0][2]) + 1, self.clock(), self._mark(tx) + 1, plan_id),
             )
             if state not in LIVE_STATES:
                 tx.run("DELETE FROM volume_cells WHERE plan_id = ?", (plan_id,))

@@ -60,7 +60,9 @@ class PostgresBackend(Backend):
     before_write = f"SELECT pg_advisory_lock({_WRITER_LOCK})"
     begin_write = "BEGIN ISOLATION LEVEL SERIALIZABLE"
     after_write = f"SELECT pg_advisory_unlock({_WRITER_LOCK})"
-    begin_read = "BEGIN READ ONLY"
+    # one snapshot for every statement of a reader: a filing checks on it, then looks in the
+    # write transaction at what changed after it
+    begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     retryable = (errors.SerializationFailure, errors.DeadlockDetected)
 
     def __init__(self, url: str) -> None:

@@ -2,7 +2,8 @@
 
 Each migration is a numbered list of statements, written once in plain SQL that SQLite and
 PostgreSQL (and PostgreSQL-compatible distributed engines) all read; ``{real}``, ``{blob}``
-and ``{bigint}`` stand for the column types that differ. ``migrate`` applies the missing
+and ``{bigint}`` stand for the column types that differ, ``{without_rowid}`` for SQLite's
+clustered tables. ``migrate`` applies the missing
 ones in order, each in its own transaction, and records them in ``schema_migrations``; a
 database newer than this code is refused.
 """
@@ -77,13 +78,57 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX notices_party ON notices (party, created_s)",
         ),
     ),
+    Migration(
+        2,
+        "cells clustered by their key; a sequence number on every change of a plan",
+        (
+            # the rows of one (bucket, cell) range together: a probe reads consecutive rows
+            # (SQLite: the table is its key's B-tree; PostgreSQL: the key's index)
+            """CREATE TABLE volume_cells_2 (
+                bucket {bigint} NOT NULL,
+                cell {bigint} NOT NULL,
+                plan_id TEXT NOT NULL,
+                idx INTEGER NOT NULL,
+                party TEXT NOT NULL,
+                time_start_s {real} NOT NULL,
+                time_end_s {real} NOT NULL,
+                alt_lower_ft {real} NOT NULL,
+                alt_upper_ft {real} NOT NULL,
+                cap_x_m {real} NOT NULL,
+                cap_y_m {real} NOT NULL,
+                cap_z_m {real} NOT NULL,
+                cap_radius_m {real} NOT NULL,
+                PRIMARY KEY (bucket, cell, plan_id, idx)
+            ){without_rowid}""",
+            "INSERT INTO volume_cells_2 SELECT bucket, cell, plan_id, idx, party, time_start_s, "
+            "time_end_s, alt_lower_ft, alt_upper_ft, cap_x_m, cap_y_m, cap_z_m, cap_radius_m "
+            "FROM volume_cells",
+            "DROP TABLE volume_cells",
+            "ALTER TABLE volume_cells_2 RENAME TO volume_cells",
+            "CREATE INDEX volume_cells_plan ON volume_cells (plan_id)",
+            # which plans changed after a snapshot (``PlanStore.file`` checks outside the
+            # write lock, then only what changed since, inside it)
+            "ALTER TABLE plans ADD COLUMN seq {bigint} NOT NULL DEFAULT 0",
+            "CREATE INDEX plans_seq ON plans (seq)",
+        ),
+    ),
 )
 
 HEAD = MIGRATIONS[-1].version
 
 TYPES = {
-    "sqlite": {"real": "REAL", "blob": "BLOB", "bigint": "INTEGER"},
-    "postgresql": {"real": "DOUBLE PRECISION", "blob": "BYTEA", "bigint": "BIGINT"},
+    "sqlite": {
+        "real": "REAL",
+        "blob": "BLOB",
+        "bigint": "INTEGER",
+        "without_rowid": " WITHOUT ROWID",
+    },
+    "postgresql": {
+        "real": "DOUBLE PRECISION",
+        "blob": "BYTEA",
+        "bigint": "BIGINT",
+        "without_rowid": "",
+    },
 }
 
 CREATE_MIGRATIONS = """CREATE TABLE IF NOT EXISTS schema_migrations (

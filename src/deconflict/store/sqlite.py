@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,6 +48,13 @@ class SqliteBackend(Backend):
         self.conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: the index is large
+        self.checkpointer: _Checkpointer | None = None
+        if path != ":memory:" and not path.startswith("file:"):
+            # the log is copied into the database by a thread of its own, not by whichever
+            # commit crosses the threshold; past a large one, a commit still does it
+            self.conn.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
+            self.checkpointer = _Checkpointer(path)
+            self.checkpointer.start()
 
     def execute(self, sql: str) -> None:
         self.conn.execute(sql)
@@ -54,4 +63,35 @@ class SqliteBackend(Backend):
         return _SqliteTx(self.conn)
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.finish()
         self.conn.close()
+
+
+#: the pages of log past which a commit copies it into the database itself (about 80 MB)
+_AUTOCHECKPOINT_PAGES = 20_000
+
+
+class _Checkpointer(threading.Thread):
+    """Copies the write-ahead log into the database file every ``every_s`` seconds,
+    without waiting for readers or writers (a passive checkpoint), so that commits stay
+    short: a commit that has to checkpoint writes pages all over a large file."""
+
+    def __init__(self, path: str, every_s: float = 0.25) -> None:
+        super().__init__(name=f"deconflict checkpoints {path}", daemon=True)
+        self.path, self.every_s = path, every_s
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=0.0, isolation_level=None)
+        try:
+            while not self.stop.wait(self.every_s):
+                # busy: another connection is checkpointing
+                with contextlib.suppress(sqlite3.OperationalError):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            conn.close()
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.join()
