@@ -15,8 +15,10 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from deconflict.plans import cells
-from deconflict.plans.geometry import Cap, cap, horizontal_conflict
+from deconflict.plans.geometry import Cap, cap, horizontal_conflict, horizontal_conflicts
 from deconflict.plans.volume import Plan, Volume4D
 from deconflict.units import NM_M
 
@@ -91,6 +93,42 @@ def volumes_conflict(
         return None
     if not horizontal_conflict(a.outline, b.outline, sep.hsep_m, cap_a, cap_b):
         return None
+    return _where_and_when(a, b)
+
+
+def volumes_conflicts(
+    a: Volume4D, cap_a: Cap, others: Sequence[Volume4D], caps: Sequence[Cap], sep: Separation
+) -> list[VolumeConflict | None]:
+    """``volumes_conflict(a, b, sep, cap_a, cap_b)`` for each of ``others`` and its cap: the
+    windows and bands of all at once, then the outlines of those that pass them, together
+    (``geometry.horizontal_conflicts``). Indices left at 0."""
+    if len(others) != len(caps):
+        raise ValueError(f"{len(others)} volumes but {len(caps)} caps")
+    out: list[VolumeConflict | None] = [None] * len(others)
+    if not others:
+        return out
+    start = np.array([v.time_start_s for v in others], dtype=np.float64)
+    end = np.array([v.time_end_s for v in others], dtype=np.float64)
+    lower = np.array([v.alt_lower_ft for v in others], dtype=np.float64)
+    upper = np.array([v.alt_upper_ft for v in others], dtype=np.float64)
+    # ``vertical_gap_ft``, with max's own rule (the first unless the second is greater)
+    above, below = lower - a.alt_upper_ft, a.alt_lower_ft - upper
+    gap = np.where(below > above, below, above)
+    ok = (a.time_start_s < end) & (start < a.time_end_s) & (gap < sep.vsep_ft)
+    which = np.flatnonzero(ok).tolist()
+    if not which:
+        return out
+    hits = horizontal_conflicts(
+        a.outline, cap_a, [others[i].outline for i in which], [caps[i] for i in which], sep.hsep_m
+    )
+    for i, hit in zip(which, hits.tolist(), strict=True):
+        if hit:
+            out[i] = _where_and_when(a, others[i])
+    return out
+
+
+def _where_and_when(a: Volume4D, b: Volume4D) -> VolumeConflict:
+    """The window and band of two volumes in conflict (indices left at 0)."""
     lower = max(a.alt_lower_ft, b.alt_lower_ft)
     upper = min(a.alt_upper_ft, b.alt_upper_ft)
     return VolumeConflict(

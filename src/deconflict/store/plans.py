@@ -35,7 +35,7 @@ import numpy as np
 from deconflict.errors import InputError, NotFoundError, RefusedError
 from deconflict.geo import surface_ecef_point
 from deconflict.plans import cells
-from deconflict.plans.check import PlanConflict, Separation, VolumeConflict, volumes_conflict
+from deconflict.plans.check import PlanConflict, Separation, VolumeConflict, volumes_conflicts
 from deconflict.plans.geometry import Cap, cap
 from deconflict.plans.notices import MIN_CELL_M, Sharing, notice
 from deconflict.plans.validate import volume_problem
@@ -338,17 +338,27 @@ class PlanStore:
             if (pid, idx, v) not in exact and terms_of[info[pid].party] is not None
         ]
         volumes = self._volumes(tx, todo)
+        # the exact rule, for each own volume and each separation at once
+        batches: dict[tuple[int, Separation], list[tuple[str, int]]] = defaultdict(list)
+        for v, ks in found.items():
+            for pid, idx in ks:
+                terms = terms_of[info[pid].party]
+                if terms is not None and (pid, idx, v) not in exact:
+                    batches[(v, terms.sep)].append((pid, idx))
+        for (v, sep), batch in batches.items():
+            answers = volumes_conflicts(
+                plan.volumes[v],
+                caps[v],
+                [volumes[k][0] for k in batch],
+                [volumes[k][1] for k in batch],
+                sep,
+            )
+            for (pid, idx), hit in zip(batch, answers, strict=True):
+                exact[(pid, idx, v)] = hit and replace(hit, index_a=v, index_b=idx)
         hits: dict[str, list[VolumeConflict]] = defaultdict(list)
         for v, ks in found.items():
-            for pid, idx in sorted(ks):
-                terms = terms_of[info[pid].party]
-                if terms is None:
-                    continue
-                if (pid, idx, v) not in exact:
-                    vol, other_cap = volumes[(pid, idx)]
-                    hit = volumes_conflict(plan.volumes[v], vol, terms.sep, caps[v], other_cap)
-                    exact[(pid, idx, v)] = hit and replace(hit, index_a=v, index_b=idx)
-                found_hit = exact[(pid, idx, v)]
+            for pid, idx in ks:
+                found_hit = exact.get((pid, idx, v))
                 if found_hit is not None:
                     hits[pid].append(found_hit)
         out = []
