@@ -16,10 +16,11 @@ then:
   boxes, in Earth-centred x and y, of every volume's bounding ball, then the distance
   between the balls, the time and altitude bounds and the same exact rule; both must find
   the same conflicts.
-- filings per second: filer processes file new plans with the key, sustained over a batch:
-  a plan missed by its filer is filed again with the references it was told (the terms
-  allow acknowledged conflicts); with one filer, and with several in parallel. Every
-  accepted filing must be in the store afterwards, with its version.
+- filings per second: filers file new plans with the key, sustained over a batch: a plan
+  missed by its filer is filed again with the references it was told (the terms allow
+  acknowledged conflicts). Filers are processes, each with its own store, and threads in
+  a process, sharing its store (and so its group commits), as a service's workers would.
+  Every accepted filing must be in the store afterwards, with its version.
 
     python bench/bench_plans.py --out docs/benchmarks.md   # part of `make bench`
     python bench/bench_plans.py --volumes 100000 --backends sqlite --skies world  # a look
@@ -36,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,7 @@ import report  # noqa: E402  (bench/report.py, beside this script)
 from deconflict.geo import surface_ecef  # noqa: E402
 from deconflict.plans.check import PlanConflict, Separation, volumes_conflict  # noqa: E402
 from deconflict.plans.volume import Circle, Outline, Plan, Volume4D, polygon  # noqa: E402
-from deconflict.store import Policy, Status, Terms, open_store  # noqa: E402
+from deconflict.store import PlanStore, Policy, Status, Terms, open_store  # noqa: E402
 
 GEOD = Geod(ellps="WGS84")
 T0 = 1_795_478_400.0  # 2026-11-24T00:00:00Z
@@ -178,33 +179,41 @@ def percentile(xs: list[float], q: float) -> float:
 
 
 def _filer(
-    url: str, sky: str, seed: int, count: int, prefix: str, durable: bool
+    url: str, sky: str, seed: int, count: int, prefix: str, durable: bool, threads: int
 ) -> tuple[list[tuple[str, int]], int, float, list[float], list[float]]:
-    """One filer process: file ``count`` new plans with the key. Returns the accepted ids
-    and versions, the requests made, the seconds, and the milliseconds each plan took,
-    apart for plans without and with conflicts."""
+    """One filer process: ``threads`` threads sharing one store (as a service's workers
+    would) file ``count`` new plans with the key. Returns the accepted ids and versions,
+    the requests made, the seconds, and the milliseconds each plan took, apart for plans
+    without and with conflicts."""
     new = generate(count, seed, sky)
     plans = [new.plan(i, prefix) for i in range(count)]
     policy = Policy(Terms(allow_conflicts=True))
-    accepted = []
-    requests = 0
+    accepted: list[tuple[str, int]] = []
+    requests = [0]
     clear_ms: list[float] = []
     conflict_ms: list[float] = []
-    with open_store(url, policy, durable=durable) as store:
-        started = time.perf_counter()
-        for p in plans:
+
+    def file_share(store: PlanStore, share: list[Plan]) -> None:
+        for p in share:
             t = time.perf_counter()
             f = store.file(p)
-            requests += 1
+            requests[0] += 1
             if f.status is Status.MISSED:
                 known = {n["other_plan_ref"]: n["other_version"] for n in f.notices}
                 f = store.file(p, known)
-                requests += 1
+                requests[0] += 1
             (conflict_ms if f.notices else clear_ms).append((time.perf_counter() - t) * 1e3)
             if f.accepted:
                 accepted.append((f.plan_id, int(f.version or 0)))
+
+    with open_store(url, policy, durable=durable) as store:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            done = [pool.submit(file_share, store, plans[k::threads]) for k in range(threads)]
+            for d in done:
+                d.result()
         seconds = time.perf_counter() - started
-    return accepted, requests, seconds, clear_ms, conflict_ms
+    return accepted, requests[0], seconds, clear_ms, conflict_ms
 
 
 def _log(rows: list[str], row: str) -> None:
@@ -262,18 +271,19 @@ def run_backend(
     # filings per second, one filer then several, in each durability mode
     ctx = multiprocessing.get_context("spawn")
     for mode, durable in modes.items():
-        for filers in args.filers:
-            per = args.filings // filers
+        for filers, threads in args.filers:
+            per = args.filings // (filers * threads) * threads
             with ProcessPoolExecutor(filers, mp_context=ctx) as pool:
                 futures = [
                     pool.submit(
                         _filer,
                         url,
                         sky,
-                        100 + filers * 10 + k,
+                        100 + filers * 10 + threads * 100 + k,
                         per,
-                        f"F{len(mode)}{filers}x{k}_",
+                        f"F{len(mode)}{filers}x{threads}x{k}_",
                         durable,
+                        threads,
                     )
                     for k in range(filers)
                 ]
@@ -287,7 +297,7 @@ def run_backend(
                 lost = sum(store.get(pid).plan.version != ver for pid, ver in accepted)
             _log(
                 filings,
-                f"| {name}{mode} | {sky} | {filers} | {len(accepted) / busy:,.0f} "
+                f"| {name}{mode} | {sky} | {filers} × {threads} | {len(accepted) / busy:,.0f} "
                 f"({requests / busy:,.0f}) | {len(accepted)} of {filers * per}; {lost} "
                 f"| {len(clear)}: {statistics.median(clear or [0]):.2f} ms "
                 f"| {len(conflicted)}: {statistics.median(conflicted or [0]):.2f} ms |",
@@ -303,7 +313,10 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=1_000)
     parser.add_argument("--filings", type=int, default=2_000)
     parser.add_argument(
-        "--filers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4]
+        "--filers",
+        type=lambda s: [tuple(int(n) for n in x.split("x")) for x in s.split(",")],
+        default=[(1, 1), (2, 1), (4, 1), (1, 8)],
+        help="filer processes x threads in each, comma-separated (default 1x1,2x1,4x1,1x8)",
     )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--skies", default="world,europe", help="of: " + ", ".join(SKIES))
@@ -335,7 +348,7 @@ def main() -> None:
     table = "\n".join(
         [
             f"Command: `python bench/bench_plans.py --volumes {args.volumes}` "
-            f"({args.checks} checks, {args.filings} filings per filer count; "
+            f"({args.checks} checks, {args.filings} filings per row; "
             f"{os.cpu_count()} cores).\n",
             "Checking a new plan against the live volumes (nothing written):\n",
             "| store | sky | import | p50 ms | p99 ms | brute force p50 / p99 ms "
@@ -344,8 +357,9 @@ def main() -> None:
             *checks,
             "\nFiling new plans, sustained (a plan missed is filed again with the references "
             "it was told; acknowledged conflicts are allowed):\n",
-            "| store | sky | filers | filings/s (requests/s) | accepted; lost or changed "
-            "| plans without conflicts: median ms each | plans with conflicts: median ms each |",
+            "| store | sky | processes × threads | filings/s (requests/s) "
+            "| accepted; lost or changed | plans without conflicts: median ms each "
+            "| plans with conflicts: median ms each |",
             "|---|---|---|---|---|---|---|",
             *filings,
         ]

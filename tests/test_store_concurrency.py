@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -154,3 +155,66 @@ def test_the_same_new_plan_filed_twice_at_once_is_accepted_once(store_url: str) 
         with pytest.raises(RefusedError, match="at version 1, not 0"):
             store.file(plan("A", "red", square(45, 5, 0.1)))
         assert store.get("A").plan.version == 1
+
+
+# -- threads sharing one store: writes grouped into one transaction -------------------------
+
+
+def test_threads_sharing_a_store_write_as_one_group(store_url: str) -> None:
+    """Filings of several threads that wait for the write lock at the same time are written
+    in one transaction, each seeing the ones before it; a refusal or an error in one
+    leaves the others as they are."""
+    with open_store(store_url) as store:
+        store.file(plan("mine", "red", square(-30, 120, 0.1)))
+        writes: list[bool] = []
+        original = store.backend.transaction
+
+        @contextmanager
+        def counted(write: bool) -> Iterator[Tx]:
+            writes.append(write)
+            with original(write) as tx:
+                yield tx
+
+        store.backend.transaction = counted  # type: ignore[method-assign]
+        same_place = [plan(f"P{i}", f"party{i}", square(45, 5, 0.1)) for i in range(4)]
+        elsewhere = [plan(f"Q{i}", f"party{i}", square(10 * i, -60, 0.1)) for i in range(3)]
+        stale = replace(plan("mine", "red", square(-30, 121, 0.1)), version=7)
+        jobs: list[Plan] = [*same_place, *elsewhere, stale]
+        results: dict[str, Filing | BaseException] = {}
+
+        def file(p: Plan) -> None:
+            try:
+                results[p.plan_id + ("-stale" if p.version else "")] = store.file(p)
+            except RefusedError as e:
+                results[p.plan_id + "-stale"] = e
+
+        with store._write_lock:  # hold the writes back until every thread waits
+            threads = [threading.Thread(target=file, args=(p,)) for p in jobs]
+            for t in threads:
+                t.start()
+            while len(store._pending) < len(threads) - 1:  # the stale one fails early
+                time.sleep(0.01)
+        for t in threads:
+            t.join()
+        assert writes.count(True) == 1, "one write transaction for the whole group"
+        statuses = {k: v.status for k, v in results.items() if isinstance(v, Filing)}
+        assert sorted(statuses[p.plan_id] for p in same_place) == [
+            Status.ACCEPTED, Status.MISSED, Status.MISSED, Status.MISSED,
+        ]  # fmt: skip
+        assert all(statuses[p.plan_id] is Status.ACCEPTED for p in elsewhere)
+        assert isinstance(results["mine-stale"], RefusedError)
+        accepted = sorted(k for k, v in statuses.items() if v is Status.ACCEPTED)
+        assert _no_accepted_conflicts(store_url) == sorted([*accepted, "mine"])
+
+
+def test_many_threads_sharing_one_store(store_url: str) -> None:
+    plans = random_plans(120, seed=12, parties=6)
+    with open_store(store_url) as store:
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(store.file, plans))
+        for r in results:
+            if r.accepted:
+                assert store.get(r.plan_id).plan.version == r.version
+    accepted = sorted(r.plan_id for r in results if r.accepted)
+    assert _no_accepted_conflicts(store_url) == accepted
+    assert 0 < len(accepted) < len(plans)

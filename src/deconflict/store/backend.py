@@ -81,6 +81,11 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @abstractmethod
+    def connect_again(self) -> Backend | None:
+        """Another connection to the same database, for another thread; None where there
+        can be only one (an in-memory SQLite database)."""
+
     def ensure_schema_table(self, sql: str) -> None:
         with self.transaction(write=True) as tx:
             tx.run(sql)

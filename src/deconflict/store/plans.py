@@ -158,6 +158,16 @@ class _Candidate:
     ref: str
 
 
+@dataclass(eq=False)
+class _Pending:
+    """A write waiting for its group: the work, then its value or its error."""
+
+    work: Callable[[Tx], Any]
+    value: Any = None
+    error: BaseException | None = None
+    done: bool = False
+
+
 #: the exact rule's answers: (other plan, its volume, own volume) -> the conflict, or None
 _Exact = dict[tuple[str, int, int], VolumeConflict | None]
 
@@ -186,6 +196,12 @@ class PlanStore:
         attempts: int = 50,
     ) -> None:
         self.backend, self.policy, self.clock, self.attempts = backend, policy, clock, attempts
+        self._write_lock = threading.Lock()  # held by the thread writing a group
+        self._pending_lock = threading.Lock()
+        self._pending: list[_Pending] = []
+        self._readers = threading.local()
+        self._opened: list[Backend] = []
+        self._single = False
         self._regions: OrderedDict[tuple[str, str, float, float], set[tuple[int, int]]] = (
             OrderedDict()
         )
@@ -193,7 +209,7 @@ class PlanStore:
         try:
             self.migrate()
         except BaseException:
-            backend.close()
+            self.close()
             raise
 
     def __enter__(self) -> PlanStore:
@@ -205,17 +221,88 @@ class PlanStore:
     # -- transactions ----------------------------------------------------------------
 
     def _in_tx(self, write: bool, work: Callable[[Tx], Any]) -> Any:
+        """Run ``work`` in a transaction: a write on the store's one writing connection, in
+        a group with the writes other threads are waiting to make (``_write``); a read on
+        the thread's own connection, so that reads never wait for writes."""
+        if write:
+            return self._write(work)
+        reader = self._reader()
+        if reader is None:  # one connection only: reads wait their turn
+            with self._write_lock:
+                return self._run(self.backend, False, work)
+        return self._run(reader, False, work)
+
+    def _run(self, backend: Backend, write: bool, work: Callable[[Tx], Any]) -> Any:
+        """``work`` in a transaction on ``backend``, run again after a retryable error."""
         delay = 0.001
         for attempt in range(self.attempts):
             try:
-                with self.backend.transaction(write) as tx:
+                with backend.transaction(write) as tx:
                     return work(tx)
-            except self.backend.retryable:
+            except backend.retryable:
                 if attempt == self.attempts - 1:
                     raise
                 time.sleep(delay * (1.0 + secrets.randbelow(1000) / 1000.0))
                 delay = min(0.1, delay * 2.0)
         raise AssertionError("unreachable")
+
+    def _reader(self) -> Backend | None:
+        """This thread's reading connection (None when the database allows only one)."""
+        reader: Backend | None = getattr(self._readers, "backend", None)
+        if reader is None and not self._single:
+            reader = self.backend.connect_again()
+            if reader is None:
+                self._single = True
+                return None
+            self._readers.backend = reader
+            with self._pending_lock:
+                self._opened.append(reader)
+        return reader
+
+    def _write(self, work: Callable[[Tx], Any]) -> Any:
+        """Run ``work`` in a write transaction, together with the writes other threads are
+        waiting to make (group commit): one of them takes the write lock and runs them all,
+        each in its own savepoint (a refusal or an error undoes that one only), in one
+        transaction, and so one commit, one wait for the disk, for all. Each sees the ones
+        before it, as if they had been written one after another."""
+        item = _Pending(work)
+        with self._pending_lock:
+            self._pending.append(item)
+        with self._write_lock:
+            if not item.done:
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                self._write_batch(batch)
+        if item.error is not None:
+            raise item.error
+        return item.value
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
+        def run(tx: Tx) -> None:
+            for item in batch:
+                if len(batch) == 1:  # alone: its error undoes the transaction
+                    item.value = item.work(tx)
+                    continue
+                tx.run("SAVEPOINT filing")
+                try:
+                    item.value, item.error = item.work(tx), None
+                except self.backend.retryable:
+                    raise  # the whole group is run again
+                except Exception as e:
+                    tx.run("ROLLBACK TO SAVEPOINT filing")
+                    item.error = e
+                tx.run("RELEASE SAVEPOINT filing")
+
+        try:
+            self._run(self.backend, True, run)
+        except BaseException as e:
+            for item in batch:
+                item.error = e
+            if not isinstance(e, Exception):
+                raise
+        finally:
+            for item in batch:
+                item.done = True
 
     def migrate(self) -> int:
         """Apply the missing migrations; the schema version now."""
@@ -250,6 +337,10 @@ class PlanStore:
         return int(rows[0][0] or 0)
 
     def close(self) -> None:
+        with self._pending_lock:
+            opened, self._opened = self._opened, []
+        for reader in opened:
+            reader.close()
         self.backend.close()
 
     # -- the check ---------------------------------------------------------------------
@@ -260,33 +351,53 @@ class PlanStore:
         """For each volume of the plan, the live volumes of other parties that the cells
         and the bounds in time and altitude leave in."""
         reach, vsep = self.policy.max_hsep_m, self.policy.max_vsep_ft
-        # one indexed range scan per probe (a join of a VALUES list with the cells leaves
-        # PostgreSQL's planner a hash join over the whole table), run together; with the
-        # bounds in time and altitude, and the caps: outlines less than H apart have caps
-        # whose centres are less than r_a + r_b + H apart
-        select = (
-            "SELECT plan_id, idx, CAST(? AS INTEGER) FROM volume_cells "
-            "WHERE bucket = ? AND cell BETWEEN ? AND ? AND time_start_s < ? AND time_end_s > ? "
-            "AND alt_lower_ft < ? AND alt_upper_ft > ? "
+        # one indexed range scan per probe range and bucket (a join of a VALUES list with
+        # the cells leaves PostgreSQL's planner a hash join over the whole table), run
+        # together, and the single keys of the ancestors' cells in one statement per
+        # volume; with the bounds in time and altitude, and the caps: outlines less than H
+        # apart have caps whose centres are less than r_a + r_b + H apart
+        where = (
+            "time_start_s < ? AND time_end_s > ? AND alt_lower_ft < ? AND alt_upper_ft > ? "
             "AND (cap_x_m - ?) * (cap_x_m - ?) + (cap_y_m - ?) * (cap_y_m - ?) "
             "+ (cap_z_m - ?) * (cap_z_m - ?) < (cap_radius_m + ?) * (cap_radius_m + ?) "
             "AND party <> ? AND plan_id <> ?"
         )
+        select = (
+            "SELECT plan_id, idx, CAST(? AS INTEGER) FROM volume_cells "
+            f"WHERE bucket = ? AND cell BETWEEN ? AND ? AND {where}"
+        )
         params: list[tuple[Any, ...]] = []
+        keyed: list[tuple[int, list[int], list[int], tuple[Any, ...]]] = []
         for v, (vol, c) in enumerate(zip(plan.volumes, caps, strict=True)):
             r = c.radius_m + reach
             ranges = cells.probe_ranges(c.centre_ecef_m, r)
             x, y, z = c.centre_ecef_m
             a0, a1 = vol.alt_lower_ft - vsep, vol.alt_upper_ft + vsep
-            for b in cells.buckets(vol.time_start_s, vol.time_end_s):
+            bounds = (vol.time_end_s, vol.time_start_s, a1, a0,
+                      x, x, y, y, z, z, r, r, plan.party, plan.plan_id)  # fmt: skip
+            buckets = list(cells.buckets(vol.time_start_s, vol.time_end_s))
+            # the single keys (the ancestors' cells) of every bucket in one statement
+            keys = [lo for lo, hi in ranges if lo == hi]
+            if keys:
+                keyed.append((v, buckets, keys, bounds))
+            for b in buckets:
                 for lo, hi in ranges:
-                    params.append(
-                        (v, b, lo, hi, vol.time_end_s, vol.time_start_s, a1, a0,
-                         x, x, y, y, z, z, r, r, plan.party, plan.plan_id)
-                    )  # fmt: skip
+                    if lo != hi:
+                        params.append((v, b, lo, hi, *bounds))
         found: dict[int, set[tuple[str, int]]] = defaultdict(set)
         for plan_id, idx, v in tx.rows_each(select, params):
             found[int(v)].add((str(plan_id), int(idx)))
+        for v, buckets, keys, bounds in keyed:
+            # lists padded to a few lengths, so that few statements are prepared
+            buckets += buckets[-1:] * (-len(buckets) % 4)
+            keys += keys[-1:] * (-len(keys) % 16)
+            for plan_id, idx in tx.rows(
+                "SELECT plan_id, idx FROM volume_cells "
+                f"WHERE bucket IN ({', '.join('?' * len(buckets))}) "
+                f"AND cell IN ({', '.join('?' * len(keys))}) AND {where}",
+                (*buckets, *keys, *bounds),
+            ):
+                found[v].add((str(plan_id), int(idx)))
         return found
 
     def _volumes(

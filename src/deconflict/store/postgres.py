@@ -66,7 +66,11 @@ class PostgresBackend(Backend):
     retryable = (errors.SerializationFailure, errors.DeadlockDetected)
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
+
+    def connect_again(self) -> PostgresBackend:
+        return PostgresBackend(self.url)
 
     def execute(self, sql: str) -> None:
         self.conn.execute(sql)

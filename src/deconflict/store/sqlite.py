@@ -38,7 +38,10 @@ class SqliteBackend(Backend):
     begin_read = "BEGIN"
     retryable = ()  # writers wait for the lock (busy timeout) instead
 
-    def __init__(self, path: str, durable: bool = True, timeout_s: float = 60.0) -> None:
+    def __init__(
+        self, path: str, durable: bool = True, timeout_s: float = 60.0, checkpoints: bool = True
+    ) -> None:
+        self.path, self.durable, self.timeout_s = path, durable, timeout_s
         self.conn = sqlite3.connect(
             path, isolation_level=None, timeout=timeout_s, check_same_thread=False
         )
@@ -49,7 +52,7 @@ class SqliteBackend(Backend):
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: the index is large
         self.checkpointer: _Checkpointer | None = None
-        if path != ":memory:" and not path.startswith("file:"):
+        if checkpoints and path != ":memory:" and not path.startswith("file:"):
             # the log is copied into the database by a thread of its own, not by whichever
             # commit crosses the threshold; past a large one, a commit still does it
             self.conn.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
@@ -61,6 +64,11 @@ class SqliteBackend(Backend):
 
     def tx(self) -> Tx:
         return _SqliteTx(self.conn)
+
+    def connect_again(self) -> SqliteBackend | None:
+        if self.path == ":memory:" or self.path.startswith("file:"):
+            return None
+        return SqliteBackend(self.path, self.durable, self.timeout_s, checkpoints=False)
 
     def close(self) -> None:
         if self.checkpointer is not None:
