@@ -626,18 +626,12 @@ class PlanStore:
                         built[key] = self._notice(c, me, other.plan, o.ref, t)
                 return built[key]
 
-            if missed:
-                filing = Filing(
-                    Status.MISSED, plan.plan_id, None, None,
-                    tuple(once(c, o, t, False) for c, o, t in missed),
-                )  # fmt: skip
-                return _Decision(filing, state, version, ref, ())
-            if refused:
-                filing = Filing(
-                    Status.CONFLICTS, plan.plan_id, None, None,
-                    tuple(once(c, o, t, False) for c, o, t in conflicts),
-                )  # fmt: skip
-                return _Decision(filing, state, version, ref, ())
+            if refused:  # with the notices of what was missed, else of every conflict
+                told = tuple(once(c, o, t, False) for c, o, t in (missed or conflicts))
+                status = Status.MISSED if missed else Status.CONFLICTS
+                return _Decision(
+                    Filing(status, plan.plan_id, None, None, told), state, version, ref, ()
+                )
             notes = tuple((o, once(c, o, t, False), once(c, o, t, True)) for c, o, t in conflicts)
             status = Status.ACCEPTED_WITH_CONFLICTS if conflicts else Status.ACCEPTED
             filing = Filing(status, plan.plan_id, version + 1, ref, tuple(n for _, n, _ in notes))
