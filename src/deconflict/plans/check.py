@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -155,17 +155,21 @@ def plan_conflict(
     caps = caps if caps is not None else {}
     if pairs is None:
         pairs = [(i, j) for i in range(len(a.volumes)) for j in range(len(b.volumes))]
-    found = []
+
+    def cap_of(plan: Plan, i: int) -> Cap:
+        return caps.get((plan.plan_id, i)) or cap(plan.volumes[i].outline)
+
+    by_a: dict[int, list[int]] = defaultdict(list)
     for i, j in sorted(set(pairs)):
-        ca = caps.get((a.plan_id, i)) or cap(a.volumes[i].outline)
-        cb = caps.get((b.plan_id, j)) or cap(b.volumes[j].outline)
-        hit = volumes_conflict(a.volumes[i], b.volumes[j], sep, ca, cb)
-        if hit is not None:
-            found.append(
-                VolumeConflict(
-                    i, j, hit.time_start_s, hit.time_end_s, hit.alt_lower_ft, hit.alt_upper_ft
-                )
-            )
+        by_a[i].append(j)
+    found = []
+    for i, js in by_a.items():  # each of a's volumes against its candidates at once
+        hits = volumes_conflicts(
+            a.volumes[i], cap_of(a, i), [b.volumes[j] for j in js], [cap_of(b, j) for j in js], sep
+        )
+        for j, hit in zip(js, hits, strict=True):
+            if hit is not None:
+                found.append(replace(hit, index_a=i, index_b=j))
     if not found:
         return None
     return PlanConflict(a.plan_id, b.plan_id, a.party, b.party, tuple(found))
