@@ -245,3 +245,24 @@ def test_wide_time_windows_and_the_antimeridian(opener: Opener) -> None:
     late = box(0.0, -179.95, 0.05, 5_000.0, 6_000.0, T0 + 29 * day, T0 + 29 * day + 600)
     assert store.file(plan("R1", "red", late)).status is Status.MISSED
     store.close()
+
+
+@pytest.mark.parametrize("sharing", list(Sharing))
+def test_meta_is_kept_for_its_party_and_never_in_a_notice(opener: Opener, sharing: Sharing) -> None:
+    store = opener(Policy(Terms(sharing=sharing, allow_conflicts=True)))
+    meta = {"purpose": "recon-orchid", "callsign": "HAWK21"}
+    f = store.file(replace(plan("M", "red", square(45, 5, 0.1)), meta=meta))
+    assert f.ref is not None
+    assert store.get("M", "red").plan.meta == meta
+    assert [p.plan.meta for p in store.plans("red")] == [meta]
+    # another party's filing that conflicts: both parties' notices, neither with the meta
+    other = store.file(plan("B", "blue", square(45, 5, 0.1)), {f.ref: 1})
+    assert other.status is Status.ACCEPTED_WITH_CONFLICTS
+    for party in ("red", "blue"):
+        text = json.dumps(store.notices(party))
+        assert store.notices(party) and "recon-orchid" not in text and "HAWK21" not in text
+    # an update replaces it
+    assert other.ref is not None
+    update = replace(plan("M", "red", square(45, 5, 0.1)), version=1, meta={"purpose": "x"})
+    assert store.file(update, {other.ref: 1}).accepted
+    assert store.get("M").plan.meta == {"purpose": "x"}

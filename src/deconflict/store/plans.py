@@ -143,6 +143,7 @@ _CELL_COLUMNS = (
 )  # fmt: skip
 _PLAN_COLUMNS = (
     "plan_id", "ref", "party", "state", "status", "version", "created_s", "updated_s", "seq",
+    "meta",
 )  # fmt: skip
 #: the notice regions kept between filings (a plan refused as ``missed`` is usually filed
 #: again at once, with the same conflicts)
@@ -493,7 +494,7 @@ class PlanStore:
     def _load_plans(self, tx: Tx, where: str, params: Sequence[Any]) -> list[StoredPlan]:
         """The plans that ``where`` selects, by plan id, with their volumes: two queries."""
         rows = tx.rows(
-            "SELECT plan_id, party, state, status, version, ref, created_s, updated_s "
+            "SELECT plan_id, party, state, status, version, ref, created_s, updated_s, meta "
             f"FROM plans WHERE {where} ORDER BY plan_id",
             params,
         )
@@ -506,13 +507,20 @@ class PlanStore:
             volumes[pid].append(Volume4D(decode_outline(o), a0, a1, t0, t1))
         return [
             StoredPlan(
-                Plan(pid, party, tuple(volumes[pid]), PlanState(state), int(version)),
+                Plan(
+                    pid,
+                    party,
+                    tuple(volumes[pid]),
+                    PlanState(state),
+                    int(version),
+                    json.loads(meta),
+                ),
                 ref,
                 status,
                 created,
                 updated,
             )
-            for pid, party, state, status, version, ref, created, updated in rows
+            for pid, party, state, status, version, ref, created, updated, meta in rows
         ]
 
     def _load_plan(self, tx: Tx, plan_id: str) -> StoredPlan | None:
@@ -666,9 +674,9 @@ class PlanStore:
             status = str(d.filing.status)
             if now_existing:
                 tx.run(
-                    "UPDATE plans SET version = ?, status = ?, updated_s = ?, seq = ? "
+                    "UPDATE plans SET version = ?, status = ?, updated_s = ?, seq = ?, meta = ? "
                     "WHERE plan_id = ?",
-                    (d.version + 1, status, now, seq, plan.plan_id),
+                    (d.version + 1, status, now, seq, json.dumps(plan.meta), plan.plan_id),
                 )
                 tx.run("DELETE FROM volume_cells WHERE plan_id = ?", (plan.plan_id,))
                 tx.run("DELETE FROM volumes WHERE plan_id = ?", (plan.plan_id,))
@@ -677,7 +685,7 @@ class PlanStore:
                     "plans",
                     _PLAN_COLUMNS,
                     [(plan.plan_id, d.ref, plan.party, d.state, status, d.version + 1, now, now,
-                      seq)],
+                      seq, json.dumps(plan.meta))],
                 )  # fmt: skip
             self._write_volumes(tx, plan, caps)
             records = []
@@ -727,7 +735,7 @@ class PlanStore:
                 "plans",
                 _PLAN_COLUMNS,
                 [(p.plan_id, secrets.token_hex(12), p.party, str(PlanState.ACCEPTED),
-                  str(Status.ACCEPTED), 1, now, now, seq) for p in plans],
+                  str(Status.ACCEPTED), 1, now, now, seq, json.dumps(p.meta)) for p in plans],
             )  # fmt: skip
             for p, c in zip(plans, caps, strict=True):
                 self._write_volumes(tx, p, c)

@@ -80,7 +80,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         2,
-        "cells clustered by their key; a sequence number on every change of a plan",
+        "cells clustered by their key; a sequence number on every change of a plan; its meta",
         (
             # the rows of one (bucket, cell) range together: a probe reads consecutive rows
             # (SQLite: the table is its key's B-tree; PostgreSQL: the key's index)
@@ -110,6 +110,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             # write lock, then only what changed since, inside it)
             "ALTER TABLE plans ADD COLUMN seq {bigint} NOT NULL DEFAULT 0",
             "CREATE INDEX plans_seq ON plans (seq)",
+            # what a party keeps with its plan (``Plan.meta``: purpose, callsigns), as JSON;
+            # shown to that party only, never in a notice
+            "ALTER TABLE plans ADD COLUMN meta TEXT NOT NULL DEFAULT '{{}}'",
         ),
     ),
 )
