@@ -452,9 +452,16 @@ def volume_conflict(
     gap = max(b.alt_lower_ft - a.alt_upper_ft, a.alt_lower_ft - b.alt_upper_ft)
     if not gap < vsep_ft:
         return False
+    return horizontal_verdict(a.outline, b.outline, hsep_m, tol_m)
+
+
+def horizontal_verdict(a: Outline, b: Outline, hsep_m: float, tol_m: float) -> bool | None:
+    """The horizontal half of the rule: outlines less than ``hsep_m`` apart (interiors that
+    meet, for H = 0), or None when the distance is within ``tol_m`` of ``hsep_m`` (or the
+    outlines touch, for H = 0)."""
     if hsep_m == 0.0:
-        return interiors_meet(a.outline, b.outline)
-    d = region_distance(a.outline, b.outline)
+        return interiors_meet(a, b)
+    d = region_distance(a, b)
     if d.hi < hsep_m - tol_m:
         return True
     if d.lo >= hsep_m + tol_m:

@@ -47,17 +47,9 @@ def reference_verdict(a: Outline, b: Outline, hsep_m: float) -> bool | None:
     """The rule from the reference: None where it is not sure (within the tolerance the
     per-pair function is held to of H, touching under H = 0, or it cannot bound the pair)."""
     try:
-        if hsep_m == 0.0:
-            return ref.interiors_meet(a, b)
-        r = ref.region_distance(a, b)
+        return ref.horizontal_verdict(a, b, hsep_m, max(1.0, 1e-5 * hsep_m))
     except ref.ReferenceError:
         return None
-    tol = max(1.0, 1e-5 * hsep_m)
-    if r.hi < hsep_m - tol:
-        return True
-    if r.lo >= hsep_m + tol:
-        return False
-    return None
 
 
 def assert_agree(
