@@ -443,13 +443,6 @@ class PlanStore:
             party: self.policy.terms(plan.party, party)
             for party in {o.party for o in info.values()}
         }
-        todo = [
-            (pid, idx)
-            for v, ks in found.items()
-            for pid, idx in ks
-            if (pid, idx, v) not in exact and terms_of[info[pid].party] is not None
-        ]
-        volumes = self._volumes(tx, todo)
         # the exact rule, for each own volume and each separation at once
         batches: dict[tuple[int, Separation], list[tuple[str, int]]] = defaultdict(list)
         for v, ks in found.items():
@@ -457,6 +450,7 @@ class PlanStore:
                 terms = terms_of[info[pid].party]
                 if terms is not None and (pid, idx, v) not in exact:
                     batches[(v, terms.sep)].append((pid, idx))
+        volumes = self._volumes(tx, (k for batch in batches.values() for k in batch))
         for (v, sep), batch in batches.items():
             answers = volumes_conflicts(
                 plan.volumes[v],
