@@ -163,11 +163,17 @@ def to_frame(frame: Frame, outline: Polygon, reach_m: float) -> shapely.Polygon:
     return shapely.Polygon(rings[0], rings[1:])
 
 
+def circle_sides(radius_m: float) -> int:
+    """The sides of the polygon that stands for a circle of this radius in a frame (for
+    regions): they stray no more than about 50 m outside it."""
+    n = max(16, math.ceil(math.pi / math.acos(1.0 - min(0.5, 50.0 / radius_m))))
+    return min(n, 720)
+
+
 def circle_to_frame(frame: Frame, circle: Circle, reach_m: float) -> shapely.Polygon:
     """A circle as a polygon in the frame that holds the circle (its sides are tangent to
     the circle's image, or outside it): for regions, not for distances."""
-    n = max(16, math.ceil(math.pi / math.acos(1.0 - min(0.5, 50.0 / circle.radius_m))))
-    n = min(n, 720)
+    n = circle_sides(circle.radius_m)
     az = np.linspace(0.0, 360.0, n, endpoint=False)
     radius = circle.radius_m / math.cos(math.pi / n) + 1.0
     lon, lat, _ = GEOD.fwd(

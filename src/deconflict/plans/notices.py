@@ -45,6 +45,7 @@ from deconflict.plans.geometry import (
     MIN_STEP_M,
     SAGITTA_M,
     Frame,
+    circle_sides,
 )
 from deconflict.plans.volume import Circle, Outline, Plan, Polygon, Volume4D
 
@@ -110,13 +111,6 @@ def _turns(n: int) -> tuple[F64, F64]:
     unit = np.column_stack([np.sin(t), np.cos(t)])
     az.flags.writeable = unit.flags.writeable = False  # shared by every call
     return az, unit
-
-
-def _circle_sides(radius_m: float) -> int:
-    """The sides of the polygon that stands for a circle, as ``circle_to_frame`` has them:
-    they stray no more than about 50 m outside it."""
-    n = max(16, math.ceil(math.pi / math.acos(1.0 - min(0.5, 50.0 / radius_m))))
-    return min(n, 720)
 
 
 def _centre(p: Polygon) -> tuple[float, float]:
@@ -188,7 +182,7 @@ def _frame_shapes(
                 verts.extend(r.tolist())
                 ring_sizes.append(len(r))
         elif (o.lat_deg, o.lon_deg) == (lat0, lon0):
-            n = _circle_sides(o.radius_m + grow_m)
+            n = circle_sides(o.radius_m + grow_m)
             r_ = (o.radius_m + grow_m) / math.cos(math.pi / n) + 1.0
             shapes[i] = shapely.polygons(_turns(n)[1] * r_)
         else:
@@ -243,7 +237,7 @@ def _frame_shapes(
     for c, (_, lon, lat, radius) in enumerate(far):
         reach = dist[nv + c] + radius / math.cos(math.pi / 16.0) + 1.0
         step = min(MAX_STEP_M, max(MIN_STEP_M, math.sqrt(c_step / reach)))
-        n = _circle_sides(radius)
+        n = circle_sides(radius)
         while 2.0 * math.pi * (radius / math.cos(math.pi / n) + 1.0) / n > step:
             n = math.ceil(2.0 * math.pi * (radius / math.cos(math.pi / n) + 1.0) / step)
         sides.append(n)
