@@ -174,19 +174,47 @@ class BruteForce:
         return out
 
 
+#: plans each filer checks, untimed, before it starts
+_WARM = 50
+
+#: seconds the filer processes are given to start and warm up before they all begin
+_START_S = 8.0
+
+
+def settle(url: str) -> None:
+    """Write the SQLite log into the database and the disk's cache to the disk, so that a
+    row does not pay for the writes of the one before it."""
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        conn.close()
+    os.sync()
+
+
 def percentile(xs: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(xs), q))
 
 
 def _filer(
-    url: str, sky: str, seed: int, count: int, prefix: str, durable: bool, threads: int
+    url: str,
+    sky: str,
+    seed: int,
+    count: int,
+    prefix: str,
+    durable: bool,
+    threads: int,
+    start_at: float,
 ) -> tuple[list[tuple[str, int]], int, float, list[float], list[float]]:
     """One filer process: ``threads`` threads sharing one store (as a service's workers
-    would) file ``count`` new plans with the key. Returns the accepted ids and versions,
-    the requests made, the seconds, and the milliseconds each plan took, apart for plans
-    without and with conflicts."""
-    new = generate(count, seed, sky)
+    would) file ``count`` new plans with the key, from ``start_at`` (the time on the
+    clock at which every filer starts, once its store is open and warm). Returns the
+    accepted ids and versions, the requests made, the seconds, and the milliseconds each
+    plan took, apart for plans without and with conflicts."""
+    new = generate(count + _WARM, seed, sky)
     plans = [new.plan(i, prefix) for i in range(count)]
+    warm = [new.plan(i, prefix) for i in range(count, count + _WARM)]
     policy = Policy(Terms(allow_conflicts=True))
     accepted: list[tuple[str, int]] = []
     requests = [0]
@@ -207,6 +235,9 @@ def _filer(
                 accepted.append((f.plan_id, int(f.version or 0)))
 
     with open_store(url, policy, durable=durable) as store:
+        for p in warm:  # the code, the caches of the connection and of pyproj
+            store.check(p)
+        time.sleep(max(0.0, start_at - time.time()))
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             done = [pool.submit(file_share, store, plans[k::threads]) for k in range(threads)]
@@ -273,6 +304,8 @@ def run_backend(
     for mode, durable in modes.items():
         for filers, threads in args.filers:
             per = args.filings // (filers * threads) * threads
+            settle(url)
+            start_at = time.time() + _START_S
             with ProcessPoolExecutor(filers, mp_context=ctx) as pool:
                 futures = [
                     pool.submit(
@@ -284,6 +317,7 @@ def run_backend(
                         f"F{len(mode)}{filers}x{threads}x{k}_",
                         durable,
                         threads,
+                        start_at,
                     )
                     for k in range(filers)
                 ]

@@ -72,7 +72,7 @@ def test_a_version_1_database_is_migrated_with_its_plans(
                 "INSERT INTO plans (plan_id, ref, party, state, status, version, created_s, "
                 "updated_s) VALUES ('old', 'ref-old', 'blue', 'accepted', 'accepted', 1, 0, 0)"
             )
-            v1._write_volumes(tx, old, [cap(v.outline) for v in old.volumes])
+            v1._write_volumes(tx, v1._volume_rows(old, [cap(v.outline) for v in old.volumes]))
 
         v1._in_tx(True, write)
     store = opener()

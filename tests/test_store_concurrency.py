@@ -141,6 +141,20 @@ def test_a_conflict_updated_after_the_snapshot_needs_its_new_version(store_url: 
         assert again.status is Status.ACCEPTED_WITH_CONFLICTS
 
 
+@pytest.mark.parametrize("others", [3, 100])  # looked up plan by plan; by the cells again
+def test_a_conflict_among_many_changes_after_the_snapshot_is_seen(
+    store_url: str, others: int
+) -> None:
+    far = [plan(f"far{i:03d}", "blue", square(-30, 100 + i * 0.3, 0.1)) for i in range(others)]
+    near = plan("B", "blue", square(45, 5.05, 0.1))
+    with open_store(store_url) as store, open_store(store_url) as other:
+        _between(store, lambda: other.import_plans([*far, near]))
+        f = store.file(plan("A", "red", square(45, 5, 0.1)))
+        assert f.status is Status.MISSED
+        assert [n["other_party"] for n in f.notices] == ["blue"]
+        assert "A" not in {p.plan.plan_id for p in store.plans()}
+
+
 def test_an_unrelated_change_after_the_snapshot_does_not_stop_a_filing(store_url: str) -> None:
     with open_store(store_url) as store, open_store(store_url) as other:
         _between(store, lambda: other.file(plan("far", "blue", square(-30, 120, 0.1))))

@@ -129,6 +129,31 @@ def _cap_of(lat: float, lon: float, radius: float) -> Cap:
     return Cap(lat, lon, radius, surface_ecef_point(lat, lon))
 
 
+@dataclass(frozen=True)
+class _VolumeRows:
+    """The rows of one plan's volumes, and of their cells."""
+
+    volumes: list[tuple[Any, ...]]
+    cells: list[tuple[Any, ...]]
+
+
+#: (plan id, index): a volume in the store
+_Key = tuple[str, int]
+
+#: past this many plans changed since a filing's snapshot, the write transaction finds
+#: the candidates among them in the cells, as the snapshot did, not plan by plan
+_CHANGED_LOOKED_UP = 64
+
+#: the bounds a volume of another party's plan must meet to be a candidate for the exact
+#: rule: time windows that overlap, bands less than V apart, and caps whose centres are
+#: less than r_a + r_b + H apart (outlines less than H apart have such caps)
+_NEAR = (
+    "time_start_s < ? AND time_end_s > ? AND alt_lower_ft < ? AND alt_upper_ft > ? "
+    "AND (cap_x_m - ?) * (cap_x_m - ?) + (cap_y_m - ?) * (cap_y_m - ?) "
+    "+ (cap_z_m - ?) * (cap_z_m - ?) < (cap_radius_m + ?) * (cap_radius_m + ?) "
+    "AND party <> ? AND plan_id <> ?"
+)
+
 _VOLUME_COLUMNS = (
     "plan_id, idx, time_start_s, time_end_s, alt_lower_ft, alt_upper_ft, "
     "cap_lat_deg, cap_lon_deg, cap_radius_m, outline"
@@ -351,18 +376,12 @@ class PlanStore:
     ) -> dict[int, set[tuple[str, int]]]:
         """For each volume of the plan, the live volumes of other parties that the cells
         and the bounds in time and altitude leave in."""
-        reach, vsep = self.policy.max_hsep_m, self.policy.max_vsep_ft
         # one indexed range scan per probe range and bucket (a join of a VALUES list with
         # the cells leaves PostgreSQL's planner a hash join over the whole table), run
         # together, and the single keys of the ancestors' cells in one statement per
         # volume; with the bounds in time and altitude, and the caps: outlines less than H
         # apart have caps whose centres are less than r_a + r_b + H apart
-        where = (
-            "time_start_s < ? AND time_end_s > ? AND alt_lower_ft < ? AND alt_upper_ft > ? "
-            "AND (cap_x_m - ?) * (cap_x_m - ?) + (cap_y_m - ?) * (cap_y_m - ?) "
-            "+ (cap_z_m - ?) * (cap_z_m - ?) < (cap_radius_m + ?) * (cap_radius_m + ?) "
-            "AND party <> ? AND plan_id <> ?"
-        )
+        where = _NEAR
         select = (
             "SELECT plan_id, idx, CAST(? AS INTEGER) FROM volume_cells "
             f"WHERE bucket = ? AND cell BETWEEN ? AND ? AND {where}"
@@ -370,12 +389,8 @@ class PlanStore:
         params: list[tuple[Any, ...]] = []
         keyed: list[tuple[int, list[int], list[int], tuple[Any, ...]]] = []
         for v, (vol, c) in enumerate(zip(plan.volumes, caps, strict=True)):
-            r = c.radius_m + reach
-            ranges = cells.probe_ranges(c.centre_ecef_m, r)
-            x, y, z = c.centre_ecef_m
-            a0, a1 = vol.alt_lower_ft - vsep, vol.alt_upper_ft + vsep
-            bounds = (vol.time_end_s, vol.time_start_s, a1, a0,
-                      x, x, y, y, z, z, r, r, plan.party, plan.plan_id)  # fmt: skip
+            bounds = self._near_bounds(plan, vol, c)
+            ranges = cells.probe_ranges(c.centre_ecef_m, c.radius_m + self.policy.max_hsep_m)
             buckets = list(cells.buckets(vol.time_start_s, vol.time_end_s))
             # the single keys (the ancestors' cells) of every bucket in one statement
             keys = [lo for lo, hi in ranges if lo == hi]
@@ -399,6 +414,31 @@ class PlanStore:
                 (*buckets, *keys, *bounds),
             ):
                 found[v].add((str(plan_id), int(idx)))
+        return found
+
+    def _near_bounds(self, plan: Plan, vol: Volume4D, c: Cap) -> tuple[Any, ...]:
+        """The parameters of ``_NEAR`` for one volume of a plan."""
+        r, vsep = c.radius_m + self.policy.max_hsep_m, self.policy.max_vsep_ft
+        x, y, z = c.centre_ecef_m
+        a0, a1 = vol.alt_lower_ft - vsep, vol.alt_upper_ft + vsep
+        return (vol.time_end_s, vol.time_start_s, a1, a0,
+                x, x, y, y, z, z, r, r, plan.party, plan.plan_id)  # fmt: skip
+
+    def _candidates_among(
+        self, tx: Tx, plan: Plan, caps: Sequence[Cap], plan_ids: Iterable[str]
+    ) -> dict[int, set[tuple[str, int]]]:
+        """``_candidates`` among the given plans only: the same bounds, looked up by plan
+        (a few plans changed since a snapshot) instead of by cell."""
+        found: dict[int, set[tuple[str, int]]] = defaultdict(set)
+        for chunk in chunks(sorted(plan_ids), 400):
+            marks = ", ".join("?" * len(chunk))
+            for v, (vol, c) in enumerate(zip(plan.volumes, caps, strict=True)):
+                for plan_id, idx in tx.rows(
+                    f"SELECT DISTINCT plan_id, idx FROM volume_cells "
+                    f"WHERE plan_id IN ({marks}) AND {_NEAR}",
+                    (*chunk, *self._near_bounds(plan, vol, c)),
+                ):
+                    found[v].add((str(plan_id), int(idx)))
         return found
 
     def _volumes(
@@ -429,12 +469,16 @@ class PlanStore:
         return out
 
     def _conflicts(
-        self, tx: Tx, plan: Plan, caps: Sequence[Cap], exact: _Exact
+        self,
+        tx: Tx,
+        plan: Plan,
+        caps: Sequence[Cap],
+        found: Mapping[int, set[tuple[str, int]]],
+        exact: _Exact,
     ) -> list[tuple[PlanConflict, _Candidate, Terms]]:
-        """The plan's conflicts with the live plans of other parties. ``exact`` keeps the
-        exact rule's answers by (other plan, its volume, own volume): those still there
-        are not computed again."""
-        found = self._candidates(tx, plan, caps)
+        """The plan's conflicts with the live plans of other parties, among the candidates
+        ``found`` for each of its volumes. ``exact`` keeps the exact rule's answers by
+        (other plan, its volume, own volume): those still there are not computed again."""
         if not found:
             return []
         keys = {(pid, idx) for ks in found.values() for pid, idx in ks}
@@ -588,7 +632,9 @@ class PlanStore:
         """The conflicts a plan would have with the live plans of other parties (nothing is
         written)."""
         caps = _validate(plan)
-        found = self._in_tx(False, lambda tx: self._conflicts(tx, plan, caps, {}))
+        found = self._in_tx(
+            False, lambda tx: self._conflicts(tx, plan, caps, self._candidates(tx, plan, caps), {})
+        )
         return [c for c, _, _ in found]
 
     def file(self, plan: Plan, known: Mapping[str, int] | None = None) -> Filing:
@@ -605,11 +651,13 @@ class PlanStore:
         exact: _Exact = {}
         built: dict[tuple[str, int, str], dict[str, Any]] = {}
 
-        def decide(tx: Tx, existing: tuple[str, int, str] | None) -> _Decision:
+        def decide(
+            tx: Tx, existing: tuple[str, int, str] | None, found: Mapping[int, set[_Key]]
+        ) -> _Decision:
             state, version, ref = existing or (str(PlanState.ACCEPTED), 0, "")
             ref = ref or new_ref
             me = replace(plan, version=version + 1)
-            conflicts = self._conflicts(tx, plan, caps, exact)
+            conflicts = self._conflicts(tx, plan, caps, found, exact)
             missed = [(c, o, t) for c, o, t in conflicts if known.get(o.ref) != o.version]
             refused = bool(missed) or not all(t.allow_conflicts for _, _, t in conflicts)
             others: dict[str, StoredPlan | None] = {}
@@ -640,11 +688,14 @@ class PlanStore:
             return _Decision(filing, state, version, ref, notes)
 
         new_ref = secrets.token_hex(12)
+        rows = self._volume_rows(plan, caps)
+        meta = json.dumps(plan.meta)
 
-        def draft(tx: Tx) -> tuple[int, _Decision]:
-            return self._mark(tx), decide(tx, self._existing(tx, plan))
+        def draft(tx: Tx) -> tuple[int, dict[int, set[_Key]], _Decision]:
+            found = self._candidates(tx, plan, caps)
+            return self._mark(tx), found, decide(tx, self._existing(tx, plan), found)
 
-        mark, first = self._in_tx(False, draft)
+        mark, found, first = self._in_tx(False, draft)
         first = cast(_Decision, first)
         if not first.filing.accepted:
             return first.filing
@@ -660,7 +711,15 @@ class PlanStore:
                 }
                 for key in [k for k in exact if k[0] in changed]:
                     del exact[key]
-                d = decide(tx, now_existing)
+                if len(changed) > _CHANGED_LOOKED_UP:  # many: probe the cells again
+                    now_found = self._candidates(tx, plan, caps)
+                else:  # the snapshot's candidates, less the changed plans, and theirs now
+                    now_found = defaultdict(set)
+                    for v, keys in found.items():
+                        now_found[v] = {k for k in keys if k[0] not in changed}
+                    for v, keys in self._candidates_among(tx, plan, caps, changed).items():
+                        now_found[v] |= keys
+                d = decide(tx, now_existing, now_found)
                 if not d.filing.accepted:
                     return d.filing
             now = self.clock()
@@ -670,7 +729,7 @@ class PlanStore:
                 tx.run(
                     "UPDATE plans SET version = ?, status = ?, updated_s = ?, seq = ?, meta = ? "
                     "WHERE plan_id = ?",
-                    (d.version + 1, status, now, seq, json.dumps(plan.meta), plan.plan_id),
+                    (d.version + 1, status, now, seq, meta, plan.plan_id),
                 )
                 tx.run("DELETE FROM volume_cells WHERE plan_id = ?", (plan.plan_id,))
                 tx.run("DELETE FROM volumes WHERE plan_id = ?", (plan.plan_id,))
@@ -679,9 +738,9 @@ class PlanStore:
                     "plans",
                     _PLAN_COLUMNS,
                     [(plan.plan_id, d.ref, plan.party, d.state, status, d.version + 1, now, now,
-                      seq, json.dumps(plan.meta))],
+                      seq, meta)],
                 )  # fmt: skip
-            self._write_volumes(tx, plan, caps)
+            self._write_volumes(tx, rows)
             records = []
             for o, mine, theirs in d.notes:
                 records.append(
@@ -696,7 +755,10 @@ class PlanStore:
         result: Filing = self._in_tx(True, commit)
         return result
 
-    def _write_volumes(self, tx: Tx, plan: Plan, caps: Sequence[Cap]) -> None:
+    @staticmethod
+    def _volume_rows(plan: Plan, caps: Sequence[Cap]) -> _VolumeRows:
+        """The rows of a plan's volumes and of their cells (made before the write lock is
+        taken: they depend on the plan only)."""
         vols, cell_rows = [], []
         for i, (v, c) in enumerate(zip(plan.volumes, caps, strict=True)):
             vols.append(
@@ -710,8 +772,12 @@ class PlanStore:
                         (b, k, plan.plan_id, i, plan.party, v.time_start_s, v.time_end_s,
                          v.alt_lower_ft, v.alt_upper_ft, *c.centre_ecef_m, c.radius_m)
                     )  # fmt: skip
-        tx.insert("volumes", _VOLUME_INSERT, vols)
-        tx.insert("volume_cells", _CELL_COLUMNS, cell_rows)
+        return _VolumeRows(vols, cell_rows)
+
+    @staticmethod
+    def _write_volumes(tx: Tx, rows: _VolumeRows) -> None:
+        tx.insert("volumes", _VOLUME_INSERT, rows.volumes)
+        tx.insert("volume_cells", _CELL_COLUMNS, rows.cells)
 
     def import_plans(self, plans: Sequence[Plan], validate: bool = True) -> None:
         """Record plans as accepted without checking them against each other (a restore, or
@@ -722,6 +788,7 @@ class PlanStore:
         else:
             caps = [[cap(v.outline) for v in p.volumes] for p in plans]
         now = self.clock()
+        rows = [self._volume_rows(p, c) for p, c in zip(plans, caps, strict=True)]
 
         def work(tx: Tx) -> None:
             seq = self._mark(tx) + 1
@@ -731,8 +798,8 @@ class PlanStore:
                 [(p.plan_id, secrets.token_hex(12), p.party, str(PlanState.ACCEPTED),
                   str(Status.ACCEPTED), 1, now, now, seq, json.dumps(p.meta)) for p in plans],
             )  # fmt: skip
-            for p, c in zip(plans, caps, strict=True):
-                self._write_volumes(tx, p, c)
+            for r in rows:
+                self._write_volumes(tx, r)
 
         self._in_tx(True, work)
 
