@@ -61,11 +61,21 @@ class Backend(ABC):
     before_write: str = ""
     after_write: str = ""
 
+    def lock_writers(self) -> None:
+        """Wait for the writers of other connections (before a writer's transaction; let
+        go by ``unlock_writers`` when it ends, however it ends)."""
+        if self.before_write:
+            self.execute(self.before_write)
+
+    def unlock_writers(self) -> None:
+        if self.after_write:
+            self.execute(self.after_write)
+
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Tx]:
         """A transaction: committed when the block ends, rolled back when it raises."""
-        if write and self.before_write:
-            self.execute(self.before_write)
+        if write:
+            self.lock_writers()
         try:
             self.execute(self.begin_write if write else self.begin_read)
             try:
@@ -75,8 +85,8 @@ class Backend(ABC):
                 raise
             self.execute("COMMIT")
         finally:
-            if write and self.after_write:
-                self.execute(self.after_write)
+            if write:
+                self.unlock_writers()
 
     @abstractmethod
     def close(self) -> None: ...

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 from deconflict.store.backend import Backend, Row, Tx
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: writers wait for SQLite's lock, polling
+    fcntl = None  # type: ignore[assignment]
 
 
 class _SqliteTx(Tx):
@@ -42,6 +48,7 @@ class SqliteBackend(Backend):
         self, path: str, durable: bool = True, timeout_s: float = 60.0, checkpoints: bool = True
     ) -> None:
         self.path, self.durable, self.timeout_s = path, durable, timeout_s
+        self._writers: int | None = None  # the file of the writers' lock, opened on first use
         self.conn = sqlite3.connect(
             path, isolation_level=None, timeout=timeout_s, check_same_thread=False
         )
@@ -52,7 +59,7 @@ class SqliteBackend(Backend):
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: the index is large
         self.checkpointer: _Checkpointer | None = None
-        if checkpoints and path != ":memory:" and not path.startswith("file:"):
+        if checkpoints and self._on_disk():
             # the log is copied into the database by a thread of its own, not by whichever
             # commit crosses the threshold; past a large one, a commit still does it
             self.conn.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
@@ -62,17 +69,38 @@ class SqliteBackend(Backend):
     def execute(self, sql: str) -> None:
         self.conn.execute(sql)
 
+    def lock_writers(self) -> None:
+        """Writers of every process queue on a lock of the kernel (``<database>-writer``)
+        before they ask SQLite for its own: SQLite makes a writer that finds the database
+        locked sleep 1 ms or more before it asks again; the kernel wakes the next writer
+        as soon as the lock is let go."""
+        if self._writers is None and self._on_disk() and fcntl is not None:
+            with contextlib.suppress(OSError):  # a read-only directory: SQLite's lock only
+                self._writers = os.open(self.path + "-writer", os.O_RDWR | os.O_CREAT, 0o644)
+        if self._writers is not None:
+            fcntl.flock(self._writers, fcntl.LOCK_EX)
+
+    def unlock_writers(self) -> None:
+        if self._writers is not None:
+            fcntl.flock(self._writers, fcntl.LOCK_UN)
+
+    def _on_disk(self) -> bool:
+        return self.path != ":memory:" and not self.path.startswith("file:")
+
     def tx(self) -> Tx:
         return _SqliteTx(self.conn)
 
     def connect_again(self) -> SqliteBackend | None:
-        if self.path == ":memory:" or self.path.startswith("file:"):
+        if not self._on_disk():
             return None
         return SqliteBackend(self.path, self.durable, self.timeout_s, checkpoints=False)
 
     def close(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.finish()
+        if self._writers is not None:
+            os.close(self._writers)
+            self._writers = None
         self.conn.close()
 
 
@@ -82,8 +110,11 @@ _AUTOCHECKPOINT_PAGES = 20_000
 
 class _Checkpointer(threading.Thread):
     """Copies the write-ahead log into the database file every ``every_s`` seconds,
-    without waiting for readers or writers (a passive checkpoint), so that commits stay
-    short: a commit that has to checkpoint writes pages all over a large file."""
+    without waiting for readers or writers (a passive checkpoint), and has the disk write
+    what it copied, so that commits stay short: a commit that has to checkpoint (the log
+    goes back to its start only after one that a commit makes, when readers never stop)
+    would otherwise write pages all over a large file, and wait for the disk to take
+    every page copied since the last such commit."""
 
     def __init__(self, path: str, every_s: float = 0.25) -> None:
         super().__init__(name=f"deconflict checkpoints {path}", daemon=True)
@@ -92,12 +123,15 @@ class _Checkpointer(threading.Thread):
 
     def run(self) -> None:
         conn = sqlite3.connect(self.path, timeout=0.0, isolation_level=None)
+        database = os.open(self.path, os.O_RDONLY)
         try:
             while not self.stop.wait(self.every_s):
                 # busy: another connection is checkpointing
                 with contextlib.suppress(sqlite3.OperationalError):
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                os.fsync(database)
         finally:
+            os.close(database)
             conn.close()
 
     def finish(self) -> None:
