@@ -363,7 +363,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory(prefix="deconflict-bench-") as tmp:
                 if backend == "sqlite":
                     url = f"sqlite:///{tmp}/plans.db"
-                    modes = {", synchronous=FULL": True, ", synchronous=NORMAL": False}
+                    modes = {", durable": True, ", synchronous=NORMAL": False}
                     c, f = run_backend("SQLite", url, sky, args, modes)
                     checks, filings = checks + c, filings + f
                 elif backend == "postgresql":

@@ -99,3 +99,59 @@ def test_the_checkpoint_thread_copies_the_log_into_the_database(tmp_path: Path) 
             assert conn.execute("SELECT COUNT(*) FROM plans").fetchone() == (40,)
         finally:
             conn.close()
+
+
+def test_a_durable_write_syncs_the_log_after_letting_writers_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    path = str(tmp_path / "d.db")
+    backend = SqliteBackend(path, checkpoints=False)
+    synced: list[tuple[str, bool]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        probe = os.open(path + "-writer", os.O_RDWR)
+        try:  # is the writers' lock free?
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            free = True
+        except BlockingIOError:
+            free = False
+        finally:
+            os.close(probe)
+        synced.append((name, free))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    try:
+        assert backend.conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+        with backend.transaction(write=True) as tx:
+            tx.run("CREATE TABLE t (x INTEGER)")
+            assert synced == []
+        assert synced == [(path + "-wal", True)]
+        with backend.transaction(write=False) as tx:  # a read syncs nothing
+            tx.rows("SELECT * FROM t")
+        assert len(synced) == 1
+    finally:
+        backend.close()
+    # not durable: SQLite's NORMAL, nothing synced after the commit
+    quick = SqliteBackend(str(tmp_path / "q.db"), durable=False, checkpoints=False)
+    try:
+        with quick.transaction(write=True) as tx:
+            tx.run("CREATE TABLE t (x INTEGER)")
+        assert len(synced) == 1
+    finally:
+        quick.close()
+
+
+def test_an_in_memory_database_is_left_to_sqlite_s_own_syncing() -> None:
+    backend = SqliteBackend(":memory:")
+    try:
+        assert backend.conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        with backend.transaction(write=True) as tx:
+            tx.run("CREATE TABLE t (x INTEGER)")
+    finally:
+        backend.close()

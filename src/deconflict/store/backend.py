@@ -71,9 +71,16 @@ class Backend(ABC):
         if self.after_write:
             self.execute(self.after_write)
 
+    def make_durable(self) -> None:
+        """Return once a write transaction committed is on disk (after the writers' lock
+        is let go, so that the next writer need not wait for the disk): a no-op where
+        the commit itself waits for the disk."""
+        return None
+
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Tx]:
-        """A transaction: committed when the block ends, rolled back when it raises."""
+        """A transaction: committed when the block ends, rolled back when it raises; a
+        write's block ends once what it wrote is durable."""
         if write:
             self.lock_writers()
         try:
@@ -87,6 +94,8 @@ class Backend(ABC):
         finally:
             if write:
                 self.unlock_writers()
+        if write:
+            self.make_durable()
 
     @abstractmethod
     def close(self) -> None: ...

@@ -53,9 +53,12 @@ class SqliteBackend(Backend):
             path, isolation_level=None, timeout=timeout_s, check_same_thread=False
         )
         self.conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: a filing acknowledged is on disk; NORMAL: it survives a crash of the
-        # process but maybe not of the machine
-        self.conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        # durable: a filing acknowledged is on disk; else it survives a crash of the
+        # process but maybe not of the machine. SQLite's FULL waits for the disk in the
+        # commit, holding the write lock; on a file, the log is synced after it instead
+        self._sync_log = durable and self._on_disk()
+        full = durable and not self._sync_log
+        self.conn.execute(f"PRAGMA synchronous={'FULL' if full else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: the index is large
         self.checkpointer: _Checkpointer | None = None
@@ -83,6 +86,19 @@ class SqliteBackend(Backend):
     def unlock_writers(self) -> None:
         if self._writers is not None:
             fcntl.flock(self._writers, fcntl.LOCK_UN)
+
+    def make_durable(self) -> None:
+        """Sync the write-ahead log, as SQLite's ``synchronous=FULL`` does in the commit,
+        but after the writers' lock is let go: writers of other processes go on writing
+        meanwhile, and one sync of the log takes every commit written before it to disk
+        (the log only grows, and goes back to its start only after a checkpoint has
+        synced the database file)."""
+        if self._sync_log:
+            log = os.open(self.path + "-wal", os.O_RDONLY)
+            try:
+                os.fsync(log)
+            finally:
+                os.close(log)
 
     def _on_disk(self) -> bool:
         return self.path != ":memory:" and not self.path.startswith("file:")
