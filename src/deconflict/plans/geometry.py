@@ -134,8 +134,9 @@ def densify(ring: F64, step: float) -> F64:
     edge that two polygons share (adjacent sectors, given by the same two vertices) gets
     the very same points in both, whichever way each ring runs: their images in a frame
     coincide exactly and the polygons touch without overlapping."""
+    nxt = np.concatenate((ring[1:], ring[:1]))  # each vertex's next (np.roll is slow)
     lon0, lat0 = ring[:, 0], ring[:, 1]
-    lon1, lat1 = np.roll(lon0, -1), np.roll(lat0, -1)
+    lon1, lat1 = nxt[:, 0], nxt[:, 1]
     flip = (lon1 < lon0) | ((lon1 == lon0) & (lat1 < lat0))
     slon, slat = np.where(flip, lon1, lon0), np.where(flip, lat1, lat0)
     elon, elat = np.where(flip, lon0, lon1), np.where(flip, lat0, lat1)

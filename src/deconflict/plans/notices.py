@@ -547,7 +547,7 @@ def _cells_slow(frame: Frame, zone: shapely.Geometry, cell_m: float) -> set[tupl
             [c[:, [0, 1]], c[:, [2, 1]], c[:, [2, 3]], c[:, [0, 3]]], axis=1
         )  # (k, 4, 2)
         t = np.linspace(0.0, 1.0, 8, endpoint=False)
-        nxt = np.roll(ring, -1, axis=1)
+        nxt = np.concatenate((ring[:, 1:], ring[:, :1]), axis=1)
         pts = ring[:, :, None, :] + (nxt - ring)[:, :, None, :] * t[None, None, :, None]
         pts = pts.reshape(len(c), 32, 2)
         x, y = frame.forward(pts[..., 0].ravel(), pts[..., 1].ravel())
