@@ -155,3 +155,24 @@ def test_an_in_memory_database_is_left_to_sqlite_s_own_syncing() -> None:
             tx.run("CREATE TABLE t (x INTEGER)")
     finally:
         backend.close()
+
+
+def test_a_thread_writing_on_two_connections_at_once_is_refused_not_hung(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "n.db")
+    first, second = SqliteBackend(path), SqliteBackend(path)
+    try:
+        with first.transaction(write=True) as tx:
+            tx.run("CREATE TABLE t (x INTEGER)")
+            with (
+                pytest.raises(sqlite3.OperationalError, match="already writing"),
+                second.transaction(write=True) as other,
+            ):
+                other.run("INSERT INTO t VALUES (1)")
+        with second.transaction(write=True) as tx:  # free again afterwards
+            tx.run("INSERT INTO t VALUES (2)")
+            assert tx.rows("SELECT x FROM t") == [(2,)]
+    finally:
+        first.close()
+        second.close()

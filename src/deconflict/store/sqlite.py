@@ -80,11 +80,24 @@ class SqliteBackend(Backend):
         if self._writers is None and self._on_disk() and fcntl is not None:
             with contextlib.suppress(OSError):  # a read-only directory: SQLite's lock only
                 self._writers = os.open(self.path + "-writer", os.O_RDWR | os.O_CREAT, 0o644)
-        if self._writers is not None:
-            fcntl.flock(self._writers, fcntl.LOCK_EX)
+        if self._writers is None:
+            return
+        key = os.path.realpath(self.path)
+        with _WRITING_LOCK:
+            # the kernel's lock would make it wait for itself for ever
+            if _WRITING.get(key) == threading.get_ident():
+                raise sqlite3.OperationalError(
+                    f"database is locked: this thread is already writing to {self.path} "
+                    "on another connection"
+                )
+        fcntl.flock(self._writers, fcntl.LOCK_EX)
+        with _WRITING_LOCK:
+            _WRITING[key] = threading.get_ident()
 
     def unlock_writers(self) -> None:
         if self._writers is not None:
+            with _WRITING_LOCK:
+                _WRITING.pop(os.path.realpath(self.path), None)
             fcntl.flock(self._writers, fcntl.LOCK_UN)
 
     def make_durable(self) -> None:
@@ -119,6 +132,10 @@ class SqliteBackend(Backend):
             self._writers = None
         self.conn.close()
 
+
+#: the thread that holds the writers' lock of each database file, in this process
+_WRITING: dict[str, int] = {}
+_WRITING_LOCK = threading.Lock()
 
 #: the pages of log past which a commit copies it into the database itself (about 80 MB)
 _AUTOCHECKPOINT_PAGES = 20_000
