@@ -406,3 +406,20 @@ def test_zone_many_cells_wide_is_filled(cell_m: float) -> None:
     assert fast is not None
     frame, zone = notices._zone(a, b, 9_260.0)
     assert len(fast) >= 0.9 * len(sampled_cells(frame, zone, cell_m))
+
+
+@pytest.mark.parametrize("cell_m", [10_000.0, 12_345.0, 25_000.0, 100_000.0])
+def test_grid_cells_are_at_least_a_cell_wide_and_tall(cell_m: float) -> None:
+    # along the parallel of their poleward edge (where they are narrowest), and along the
+    # meridian, on the ellipsoid
+    a, e2 = 6_378_137.0, 0.0066943799901413165
+    dlat, nrows = notices._rows(cell_m)
+    for row in range(nrows):
+        south, north = -90.0 + row * dlat, -90.0 + (row + 1) * dlat
+        phi = math.radians(max(abs(south), abs(north)))
+        n = notices._columns(row, dlat, cell_m)
+        parallel_m = a * math.cos(phi) / math.sqrt(1.0 - e2 * math.sin(phi) ** 2)
+        if n > 1:
+            assert parallel_m * math.radians(360.0 / n) >= cell_m, (row, n)
+        _, _, meridian_m = GEOD.inv(0.0, south, 0.0, north)
+        assert meridian_m >= cell_m, row

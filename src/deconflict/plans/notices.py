@@ -51,9 +51,8 @@ from deconflict.plans.volume import Circle, Outline, Plan, Polygon, Volume4D
 
 #: the smallest cell of a region (m)
 MIN_CELL_M = 10_000.0
-#: a degree of latitude is at least this long (m); of longitude at the equator, at most
+#: a degree of latitude is at least this long (m)
 _DEG_LAT_MIN_M = 110_574.0
-_DEG_LON_EQ_M = 111_320.0
 #: how far a straight lon/lat segment of a zone's outline may stray from the curve it stands
 #: for (the image of a straight segment of the frame), m
 _CHORD_M = 1.0
@@ -86,7 +85,8 @@ def _rows(cell_m: float) -> tuple[float, int]:
 
 def _columns(row: int, dlat: float, cell_m: float) -> int:
     poleward = max(abs(-90.0 + row * dlat), abs(-90.0 + (row + 1) * dlat))
-    width = 360.0 * _DEG_LON_EQ_M * math.cos(math.radians(min(90.0, poleward)))
+    # the parallel's length, at least: cells are at least cell_m wide along it
+    width = 360.0 * _DEG_LON_MIN_M * math.cos(math.radians(min(90.0, poleward)))
     return max(1, math.floor(width / cell_m))
 
 
