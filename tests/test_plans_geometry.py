@@ -7,6 +7,7 @@ distance)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -482,3 +483,34 @@ def test_near_ties_agree_with_reference(
     a, b = prongs_facing_an_edge(*place, az, length_m, d_m, at, delta)
     assume(valid(a, b))
     assert_distance_agrees(a, b)
+
+
+# -- densifying a path ----------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(-180.0, 180.0),
+    st.floats(-89.0, 89.0),
+    st.lists(st.tuples(st.floats(0.0, 360.0), st.floats(1.0, 1_000_000.0)), min_size=1, max_size=4),
+    st.floats(50.0, 50_000.0),
+)
+def test_a_densified_path_follows_its_geodesic_legs(
+    lon: float, lat: float, legs_to: list[tuple[float, float]], step: float
+) -> None:
+    vertices = [(lon, lat)]
+    for az, dist in legs_to:  # each leg from the vertex before, by azimuth and length
+        lon, lat, _ = geometry.GEOD.fwd(lon, lat, az, dist)
+        vertices.append((lon, lat))
+    path = np.asarray(vertices, dtype=np.float64)
+    legs = [geometry.geodesic_m(a[1], a[0], b[1], b[0]) for a, b in itertools.pairwise(path)]
+    dense = geometry.densify_path(path, step)
+    assert np.array_equal(dense[0], path[0]) and np.array_equal(dense[-1], path[-1])
+    # the vertices, in order, each followed by its leg's points: consecutive points are
+    # at most a step apart and add up to the legs' lengths
+    gaps = [geometry.geodesic_m(a[1], a[0], b[1], b[0]) for a, b in itertools.pairwise(dense)]
+    assert max(gaps) <= step * (1.0 + 1e-9) + 1e-6
+    assert math.isclose(sum(gaps), sum(legs), rel_tol=1e-9, abs_tol=1e-3)
+    # the same points whichever way the path runs
+    back = geometry.densify_path(path[::-1].copy(), step)
+    assert np.allclose(back[::-1], dense, rtol=0.0, atol=1e-9)

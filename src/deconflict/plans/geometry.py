@@ -135,21 +135,33 @@ def densify(ring: F64, step: float) -> F64:
     the very same points in both, whichever way each ring runs: their images in a frame
     coincide exactly and the polygons touch without overlapping."""
     nxt = np.concatenate((ring[1:], ring[:1]))  # each vertex's next (np.roll is slow)
-    lon0, lat0 = ring[:, 0], ring[:, 1]
-    lon1, lat1 = nxt[:, 0], nxt[:, 1]
+    return _densify_edges(ring, nxt, step)
+
+
+def densify_path(path: F64, step: float) -> F64:
+    """An open path's vertices with points added along each geodesic leg, no more than
+    ``step`` apart ((m, 2) lon/lat, from the first vertex to the last)."""
+    return np.vstack([_densify_edges(path[:-1], path[1:], step), path[-1:]])
+
+
+def _densify_edges(start: F64, end: F64, step: float) -> F64:
+    """The points of the geodesic edges start[i] -> end[i], each edge's start and the
+    points added along it (not its end), edge after edge; see ``densify``."""
+    lon0, lat0 = start[:, 0], start[:, 1]
+    lon1, lat1 = end[:, 0], end[:, 1]
     flip = (lon1 < lon0) | ((lon1 == lon0) & (lat1 < lat0))
     slon, slat = np.where(flip, lon1, lon0), np.where(flip, lat1, lat0)
     elon, elat = np.where(flip, lon0, lon1), np.where(flip, lat0, lat1)
     az, _, dist = GEOD.inv(slon, slat, elon, elat)
     az, dist = np.asarray(az), np.asarray(dist)
     parts = np.maximum(1, np.ceil(dist / step).astype(np.int64))
-    edge = np.repeat(np.arange(len(ring)), parts)
+    edge = np.repeat(np.arange(len(start)), parts)
     first = np.cumsum(parts) - parts
-    k = np.arange(len(edge)) - first[edge]  # the k-th point from the ring's own vertex
+    k = np.arange(len(edge)) - first[edge]  # the k-th point from the edge's own start
     k_walk = np.where(flip[edge], parts[edge] - k, k)  # the same point, from the start
     lon, lat, _ = GEOD.fwd(slon[edge], slat[edge], az[edge], dist[edge] * (k_walk / parts[edge]))
     out = np.column_stack([lon, lat])
-    out[k == 0] = ring[edge[k == 0]]  # the vertices themselves, unmoved
+    out[k == 0] = start[edge[k == 0]]  # the vertices themselves, unmoved
     return out
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 
 from deconflict.errors import InputError
-from deconflict.plans.geometry import GEOD, SAGITTA_M, Frame, densify, step_m
+from deconflict.plans.geometry import GEOD, SAGITTA_M, Frame, densify_path, step_m
 from deconflict.plans.volume import MAX_RADIUS_M, Circle, Outline, Volume4D, polygon
 
 #: segments of a quarter circle in a corridor's round ends
@@ -48,9 +48,7 @@ def _corridor(a: Waypoint, b: Waypoint, lateral_m: float) -> Outline:
     frame = Frame(float(mlat), float(mlon))
     reach = length / 2.0 + lateral_m
     ends = np.array([[a.lon_deg, a.lat_deg], [b.lon_deg, b.lat_deg]])
-    # densify takes the two ends as a ring, a -> b -> a: the way out is its first half
-    ring = densify(ends, step_m(reach))
-    path = ring[: len(ring) // 2 + 1]
+    path = densify_path(ends, step_m(reach))
     x, y = frame.forward(path[:, 0], path[:, 1])
     # the round ends are polygons inside their circles: widen them to hold the circles,
     # and add the most a straight side may stray from the geodesic edge it stands for
