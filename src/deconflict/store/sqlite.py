@@ -52,11 +52,11 @@ class SqliteBackend(Backend):
         self.conn = sqlite3.connect(
             path, isolation_level=None, timeout=timeout_s, check_same_thread=False
         )
-        self.conn.execute("PRAGMA journal_mode=WAL")
+        wal = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
         # durable: a filing acknowledged is on disk; else it survives a crash of the
         # process but maybe not of the machine. SQLite's FULL waits for the disk in the
-        # commit, holding the write lock; on a file, the log is synced after it instead
-        self._sync_log = durable and self._on_disk()
+        # commit, holding the write lock; on a file in WAL mode, the log is synced after it
+        self._sync_log = durable and wal and self._on_disk()
         full = durable and not self._sync_log
         self.conn.execute(f"PRAGMA synchronous={'FULL' if full else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
