@@ -49,6 +49,7 @@ class SqliteBackend(Backend):
     ) -> None:
         self.path, self.durable, self.timeout_s = path, durable, timeout_s
         self._writers: int | None = None  # the file of the writers' lock, opened on first use
+        self._real_path = os.path.realpath(path) if self._on_disk() else path
         self.conn = sqlite3.connect(
             path, isolation_level=None, timeout=timeout_s, check_same_thread=False
         )
@@ -82,22 +83,21 @@ class SqliteBackend(Backend):
                 self._writers = os.open(self.path + "-writer", os.O_RDWR | os.O_CREAT, 0o644)
         if self._writers is None:
             return
-        key = os.path.realpath(self.path)
         with _WRITING_LOCK:
             # the kernel's lock would make it wait for itself for ever
-            if _WRITING.get(key) == threading.get_ident():
+            if _WRITING.get(self._real_path) == threading.get_ident():
                 raise sqlite3.OperationalError(
                     f"database is locked: this thread is already writing to {self.path} "
                     "on another connection"
                 )
         fcntl.flock(self._writers, fcntl.LOCK_EX)
         with _WRITING_LOCK:
-            _WRITING[key] = threading.get_ident()
+            _WRITING[self._real_path] = threading.get_ident()
 
     def unlock_writers(self) -> None:
         if self._writers is not None:
             with _WRITING_LOCK:
-                _WRITING.pop(os.path.realpath(self.path), None)
+                _WRITING.pop(self._real_path, None)
             fcntl.flock(self._writers, fcntl.LOCK_UN)
 
     def make_durable(self) -> None:
