@@ -562,10 +562,16 @@ def region_geojson(cells: set[tuple[int, int]], cell_m: float) -> dict[str, Any]
     cell_m = max(cell_m, MIN_CELL_M)
     dlat, _ = _rows(cell_m)
     polygons = []
+    rows: dict[int, tuple[int, float, float]] = {}  # columns, south and north of each row
     for row, col in sorted(cells):
-        w, s, e, n = _cell(row, col, _columns(row, dlat, cell_m), dlat)
-        w, s, e, n = (round(v, 6) for v in (w, s, e, n))
-        polygons.append([[[w, s], [e, s], [e, n], [w, n], [w, s]]])
+        if row not in rows:
+            n = _columns(row, dlat, cell_m)
+            _, south, _, north = _cell(row, 0, n, dlat)
+            rows[row] = (n, round(south, 6), round(north, 6))
+        n, s, nn = rows[row]
+        w, _, e, _ = _cell(row, col, n, dlat)
+        w, e = round(w, 6), round(e, 6)
+        polygons.append([[[w, s], [e, s], [e, nn], [w, nn], [w, s]]])
     return {"type": "MultiPolygon", "coordinates": polygons}
 
 

@@ -228,7 +228,7 @@ class PlanStore:
         self._readers = threading.local()
         self._opened: list[Backend] = []
         self._single = False
-        self._regions: OrderedDict[tuple[str, str, float, float], set[tuple[int, int]]] = (
+        self._regions: OrderedDict[tuple[Outline, Outline, float, float], set[tuple[int, int]]] = (
             OrderedDict()
         )
         self._regions_lock = threading.Lock()
@@ -606,8 +606,8 @@ class PlanStore:
         a, b = (own, other) if conflict.plan_a == own.plan_id else (other, own)
         keys = {
             (v.index_a, v.index_b): (
-                encode_outline(a.volumes[v.index_a].outline),
-                encode_outline(b.volumes[v.index_b].outline),
+                a.volumes[v.index_a].outline,  # outlines compare and hash by value
+                b.volumes[v.index_b].outline,
                 terms.sep.hsep_m,
                 terms.region_cell_m,
             )
