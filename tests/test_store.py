@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -266,3 +267,32 @@ def test_meta_is_kept_for_its_party_and_never_in_a_notice(opener: Opener, sharin
     update = replace(plan("M", "red", square(45, 5, 0.1)), version=1, meta={"purpose": "x"})
     assert store.file(update, {other.ref: 1}).accepted
     assert store.get("M").plan.meta == {"purpose": "x"}
+
+
+def test_the_exact_rule_is_not_run_again_for_a_pair_it_has_answered(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deconflict.plans.check import volumes_conflicts
+
+    pairs: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        pairs.append(len(args[2]))
+        return volumes_conflicts(*args, **kwargs)
+
+    monkeypatch.setattr("deconflict.store.plans.volumes_conflicts", counted)
+    with open_store(store_url, Policy(Terms(allow_conflicts=True))) as store:
+        b = store.file(plan("B", "blue", square(45, 5, 0.1)))
+        assert b.ref is not None
+        a = plan("A", "red", square(45, 5.05, 0.1))
+        assert store.file(a).status is Status.MISSED
+        assert sum(pairs) == 1
+        # filed again with the key: the same pair, the answer kept
+        assert store.file(a, {b.ref: 1}).status is Status.ACCEPTED_WITH_CONFLICTS
+        assert sum(pairs) == 1
+        # B moved 12 km away, still a candidate: a new version, so the same own volume is
+        # looked at again, and the answer kept for the old version is not used
+        store.file(replace(plan("B", "blue", square(45, 5.4, 0.1)), version=1))
+        before = sum(pairs)
+        assert store.check(plan("C", "red", square(45, 5.05, 0.1))) == []
+        assert sum(pairs) == before + 1

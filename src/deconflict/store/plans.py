@@ -173,6 +173,8 @@ _PLAN_COLUMNS = (
 #: the notice regions kept between filings (a plan refused as ``missed`` is usually filed
 #: again at once, with the same conflicts)
 _REGIONS_KEPT = 4096
+#: the exact rule's answers kept (pairs of volumes)
+_EXACT_KEPT = 16_384
 _NOTICE_COLUMNS = ("notice_id", "party", "plan_id", "other_ref", "created_s", "body")
 
 
@@ -194,8 +196,9 @@ class _Pending:
     done: bool = False
 
 
-#: the exact rule's answers: (other plan, its volume, own volume) -> the conflict, or None
-_Exact = dict[tuple[str, int, int], VolumeConflict | None]
+#: the exact rule's answers kept: (own volume, other plan, its volume, its version, the
+#: minima) -> the conflict (its indices as computed), or None
+_ExactKey = tuple[Volume4D, str, int, int, Separation]
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,8 @@ class PlanStore:
             OrderedDict()
         )
         self._regions_lock = threading.Lock()
+        self._exact: OrderedDict[_ExactKey, VolumeConflict | None] = OrderedDict()
+        self._exact_lock = threading.Lock()
         try:
             self.migrate()
         except BaseException:
@@ -474,11 +479,12 @@ class PlanStore:
         plan: Plan,
         caps: Sequence[Cap],
         found: Mapping[int, set[tuple[str, int]]],
-        exact: _Exact,
     ) -> list[tuple[PlanConflict, _Candidate, Terms]]:
         """The plan's conflicts with the live plans of other parties, among the candidates
-        ``found`` for each of its volumes. ``exact`` keeps the exact rule's answers by
-        (other plan, its volume, own volume): those still there are not computed again."""
+        ``found`` for each of its volumes. The exact rule's answers are kept by the two
+        volumes (the other one by plan, index and version) and the minima: a filing
+        after a ``missed`` answer, or a write after its snapshot, does not compute again
+        those it already has."""
         if not found:
             return []
         keys = {(pid, idx) for ks in found.values() for pid, idx in ks}
@@ -487,13 +493,21 @@ class PlanStore:
             party: self.policy.terms(plan.party, party)
             for party in {o.party for o in info.values()}
         }
-        # the exact rule, for each own volume and each separation at once
+        # the answers kept, then the exact rule for each own volume and separation at once
+        answer: dict[tuple[int, str, int], VolumeConflict | None] = {}
         batches: dict[tuple[int, Separation], list[tuple[str, int]]] = defaultdict(list)
-        for v, ks in found.items():
-            for pid, idx in ks:
-                terms = terms_of[info[pid].party]
-                if terms is not None and (pid, idx, v) not in exact:
-                    batches[(v, terms.sep)].append((pid, idx))
+        with self._exact_lock:
+            for v, ks in found.items():
+                for pid, idx in ks:
+                    terms = terms_of[info[pid].party]
+                    if terms is None:
+                        continue
+                    key = (plan.volumes[v], pid, idx, info[pid].version, terms.sep)
+                    if key in self._exact:
+                        answer[(v, pid, idx)] = self._exact[key]
+                        self._exact.move_to_end(key)
+                    else:
+                        batches[(v, terms.sep)].append((pid, idx))
         volumes = self._volumes(tx, (k for batch in batches.values() for k in batch))
         for (v, sep), batch in batches.items():
             answers = volumes_conflicts(
@@ -503,14 +517,16 @@ class PlanStore:
                 [volumes[k][1] for k in batch],
                 sep,
             )
-            for (pid, idx), hit in zip(batch, answers, strict=True):
-                exact[(pid, idx, v)] = hit and replace(hit, index_a=v, index_b=idx)
+            with self._exact_lock:
+                for (pid, idx), hit in zip(batch, answers, strict=True):
+                    answer[(v, pid, idx)] = hit
+                    self._exact[(plan.volumes[v], pid, idx, info[pid].version, sep)] = hit
+                while len(self._exact) > _EXACT_KEPT:
+                    self._exact.popitem(last=False)
         hits: dict[str, list[VolumeConflict]] = defaultdict(list)
-        for v, ks in found.items():
-            for pid, idx in ks:
-                found_hit = exact.get((pid, idx, v))
-                if found_hit is not None:
-                    hits[pid].append(found_hit)
+        for (v, pid, idx), hit in answer.items():
+            if hit is not None:
+                hits[pid].append(replace(hit, index_a=v, index_b=idx))
         out = []
         for pid, vc in sorted(hits.items()):
             other = info[pid]
@@ -633,7 +649,7 @@ class PlanStore:
         written)."""
         caps = _validate(plan)
         found = self._in_tx(
-            False, lambda tx: self._conflicts(tx, plan, caps, self._candidates(tx, plan, caps), {})
+            False, lambda tx: self._conflicts(tx, plan, caps, self._candidates(tx, plan, caps))
         )
         return [c for c, _, _ in found]
 
@@ -648,7 +664,6 @@ class PlanStore:
         numbers are higher): filings wait for each other only while they write."""
         caps = _validate(plan)
         known = dict(known or {})
-        exact: _Exact = {}
         built: dict[tuple[str, int, str], dict[str, Any]] = {}
 
         def decide(
@@ -657,7 +672,7 @@ class PlanStore:
             state, version, ref = existing or (str(PlanState.ACCEPTED), 0, "")
             ref = ref or new_ref
             me = replace(plan, version=version + 1)
-            conflicts = self._conflicts(tx, plan, caps, found, exact)
+            conflicts = self._conflicts(tx, plan, caps, found)
             missed = [(c, o, t) for c, o, t in conflicts if known.get(o.ref) != o.version]
             refused = bool(missed) or not all(t.allow_conflicts for _, _, t in conflicts)
             others: dict[str, StoredPlan | None] = {}
@@ -709,8 +724,6 @@ class PlanStore:
                     str(pid)
                     for (pid,) in tx.rows("SELECT plan_id FROM plans WHERE seq > ?", (mark,))
                 }
-                for key in [k for k in exact if k[0] in changed]:
-                    del exact[key]
                 if len(changed) > _CHANGED_LOOKED_UP:  # many: probe the cells again
                     now_found = self._candidates(tx, plan, caps)
                 else:  # the snapshot's candidates, less the changed plans, and theirs now
