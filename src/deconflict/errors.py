@@ -22,3 +22,11 @@ class NotFoundError(DeconflictError):
 class RefusedError(DeconflictError):
     """A request that is well formed but not allowed: another party's plan, a stale
     version, a state that cannot change that way."""
+
+
+class AuthError(DeconflictError):
+    """No valid API key: missing, malformed, unknown, revoked or expired."""
+
+
+class ForbiddenError(DeconflictError):
+    """A valid key whose role or party may not do this."""

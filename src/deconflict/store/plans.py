@@ -200,6 +200,10 @@ class _Pending:
 #: minima) -> the conflict (its indices as computed), or None
 _ExactKey = tuple[Volume4D, str, int, int, Separation]
 
+#: told of each change inside the transaction that makes it: (transaction, kind, who made
+#: it, what it is); kinds: ``plan.filed``, ``plan.state``, ``notice``
+Journal = Callable[[Tx, str, str, dict[str, Any]], None]
+
 
 @dataclass(frozen=True)
 class _Decision:
@@ -237,6 +241,8 @@ class PlanStore:
         self._regions_lock = threading.Lock()
         self._exact: OrderedDict[_ExactKey, VolumeConflict | None] = OrderedDict()
         self._exact_lock = threading.Lock()
+        #: the line's audit chain and event log, written in the transaction of each change
+        self.journal: Journal | None = None
         try:
             self.migrate()
         except BaseException:
@@ -250,6 +256,15 @@ class PlanStore:
         self.close()
 
     # -- transactions ----------------------------------------------------------------
+
+    def read(self, work: Callable[[Tx], Any]) -> Any:
+        """``work`` in a reading transaction (on this thread's connection)."""
+        return self._in_tx(False, work)
+
+    def write(self, work: Callable[[Tx], Any]) -> Any:
+        """``work`` in the write transaction of the store (serialised with filings, grouped
+        with other threads' writes); returns once it is durable."""
+        return self._in_tx(True, work)
 
     def _in_tx(self, write: bool, work: Callable[[Tx], Any]) -> Any:
         """Run ``work`` in a transaction: a write on the store's one writing connection, in
@@ -653,10 +668,10 @@ class PlanStore:
         )
         return [c for c, _, _ in found]
 
-    def file(self, plan: Plan, known: Mapping[str, int] | None = None) -> Filing:
+    def file(self, plan: Plan, known: Mapping[str, int] | None = None, actor: str = "") -> Filing:
         """File a new plan (``plan.version`` 0) or update one (``plan.version`` its current
         version). ``known`` maps the references of other parties' plans the filer was told
-        about to the versions it was told of.
+        about to the versions it was told of; ``actor`` (who files) goes to the journal.
 
         The check runs first on a snapshot, outside the write lock; a refusal is answered
         from it (as of that snapshot). An acceptance is then made in the write transaction,
@@ -763,6 +778,17 @@ class PlanStore:
                     (uuid.uuid4().hex, o.party, o.plan_id, d.ref, now, json.dumps(theirs))
                 )
             tx.insert("notices", _NOTICE_COLUMNS, records)
+            if self.journal is not None:
+                self.journal(tx, "plan.filed", actor, {
+                    "plan_id": plan.plan_id, "party": plan.party, "ref": d.ref,
+                    "version": d.version + 1, "status": status, "state": d.state,
+                    "volumes": [list(v) for v in rows.volumes], "meta": plan.meta,
+                })  # fmt: skip
+                for notice_id, party, plan_id, _, _, body in records:
+                    self.journal(tx, "notice", actor, {
+                        "notice_id": notice_id, "party": party, "plan_id": plan_id,
+                        "created_s": now, **json.loads(body),
+                    })  # fmt: skip
             return d.filing
 
         result: Filing = self._in_tx(True, commit)
@@ -843,7 +869,7 @@ class PlanStore:
         PlanState.ACTIVATED: (PlanState.ENDED, PlanState.CANCELLED),
     }
 
-    def set_state(self, plan_id: str, party: str, state: PlanState) -> StoredPlan:
+    def set_state(self, plan_id: str, party: str, state: PlanState, actor: str = "") -> StoredPlan:
         """Move a plan of ``party`` to a new state (accepted → activated → ended; accepted
         or activated → cancelled). Ended and cancelled plans leave the index."""
 
@@ -862,13 +888,18 @@ class PlanStore:
                 tx.run("DELETE FROM volume_cells WHERE plan_id = ?", (plan_id,))
             found = self._load_plan(tx, plan_id)
             assert found is not None
+            if self.journal is not None:
+                self.journal(tx, "plan.state", actor, {
+                    "plan_id": plan_id, "party": party, "state": str(state),
+                    "version": found.plan.version,
+                })  # fmt: skip
             return found
 
         result: StoredPlan = self._in_tx(True, work)
         return result
 
-    def cancel(self, plan_id: str, party: str) -> StoredPlan:
-        return self.set_state(plan_id, party, PlanState.CANCELLED)
+    def cancel(self, plan_id: str, party: str, actor: str = "") -> StoredPlan:
+        return self.set_state(plan_id, party, PlanState.CANCELLED, actor)
 
     def notices(self, party: str, since_s: float = -math.inf) -> list[dict[str, Any]]:
         """The notices of a party, oldest first, each with its id and time."""

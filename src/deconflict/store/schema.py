@@ -115,6 +115,69 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE plans ADD COLUMN meta TEXT NOT NULL DEFAULT '{{}}'",
         ),
     ),
+    Migration(
+        3,
+        "the line: parties, their keys, agreements and their history, the audit chain, events",
+        (
+            """CREATE TABLE parties (
+                party_id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                members TEXT NOT NULL,
+                created_s {real} NOT NULL
+            )""",
+            # a key's secret is never stored: its SHA-256 only (secrets are 256 random bits)
+            """CREATE TABLE api_keys (
+                key_id TEXT PRIMARY KEY,
+                party_id TEXT REFERENCES parties (party_id),
+                role TEXT NOT NULL,
+                label TEXT NOT NULL,
+                secret_sha256 TEXT NOT NULL,
+                created_s {real} NOT NULL,
+                expires_s {real},
+                revoked_s {real}
+            )""",
+            "CREATE INDEX api_keys_party ON api_keys (party_id)",
+            """CREATE TABLE agreements (
+                agreement_id TEXT PRIMARY KEY,
+                party_a TEXT NOT NULL REFERENCES parties (party_id),
+                party_b TEXT NOT NULL REFERENCES parties (party_id),
+                status TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                terms TEXT NOT NULL,
+                created_s {real} NOT NULL,
+                updated_s {real} NOT NULL
+            )""",
+            "CREATE INDEX agreements_pair ON agreements (party_a, party_b)",
+            """CREATE TABLE agreement_history (
+                agreement_id TEXT NOT NULL REFERENCES agreements (agreement_id),
+                version INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                terms TEXT NOT NULL,
+                changed_s {real} NOT NULL,
+                actor TEXT NOT NULL,
+                PRIMARY KEY (agreement_id, version)
+            )""",
+            # a hash chain: each record's hash covers the one before it
+            """CREATE TABLE audit (
+                seq {bigint} PRIMARY KEY,
+                at_s {real} NOT NULL,
+                kind TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                body TEXT NOT NULL,
+                prev_sha256 TEXT NOT NULL,
+                sha256 TEXT NOT NULL
+            )""",
+            # what each party is told, in order: the event stream's resumable cursor
+            """CREATE TABLE events (
+                event_id {bigint} PRIMARY KEY,
+                party_id TEXT NOT NULL,
+                at_s {real} NOT NULL,
+                kind TEXT NOT NULL,
+                body TEXT NOT NULL
+            )""",
+            "CREATE INDEX events_party ON events (party_id, event_id)",
+        ),
+    ),
 )
 
 HEAD = MIGRATIONS[-1].version
