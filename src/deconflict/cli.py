@@ -354,7 +354,9 @@ def _progress(
 def main() -> None:
     """Entry point: click's parsing, and one line for every error a user can cause."""
     try:
-        cli.main(standalone_mode=False, prog_name="deconflict")
+        code = cli.main(standalone_mode=False, prog_name="deconflict")
+        if isinstance(code, int) and code:  # a command's ctx.exit(code)
+            sys.exit(code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
@@ -379,3 +381,9 @@ def main() -> None:
 from deconflict.cli_plans import plans_group  # noqa: E402  (the group needs `cli` defined)
 
 cli.add_command(plans_group)
+
+from deconflict.cli_line import admin_group, audit_group, serve_command  # noqa: E402
+
+cli.add_command(serve_command)
+cli.add_command(admin_group)
+cli.add_command(audit_group)

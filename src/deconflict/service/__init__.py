@@ -1,0 +1,1 @@
+"""The line over HTTP: ``create_app(line)`` (FastAPI), run by ``deconflict serve``."""

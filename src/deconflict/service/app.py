@@ -1,0 +1,94 @@
+"""The line's HTTP API (FastAPI): ``create_app(line)``; ``deconflict serve`` runs it.
+
+HTTP only: every rule lives in ``deconflict.line``. One JSON error format everywhere::
+
+    {"error": {"code": "not_found", "message": "no plan 'p1'"}}
+
+with 400 (bad input), 401 (no valid key), 403 (the key may not do this), 404 (nothing the
+caller may see by that name), 409 (refused: a stale version, a state that cannot change
+that way, a filing with conflicts), 500 (a fault of the line: the message says no more).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from importlib.metadata import version
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from deconflict.errors import (
+    AuthError,
+    DeconflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    RefusedError,
+)
+from deconflict.line.line import Line
+from deconflict.service import routes
+from deconflict.service.responses import ORJSONResponse, error
+
+_log = logging.getLogger("deconflict.service")
+
+#: the largest request body read (bytes): a plan of many volumes fits
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+_STATUS: tuple[tuple[type[DeconflictError], int, str], ...] = (
+    (AuthError, 401, "unauthorized"),
+    (ForbiddenError, 403, "forbidden"),
+    (NotFoundError, 404, "not_found"),
+    (RefusedError, 409, "refused"),
+    (InputError, 400, "bad_request"),
+    (DeconflictError, 400, "bad_request"),
+)
+
+
+def create_app(line: Line) -> FastAPI:
+    app = FastAPI(
+        title="deconflict",
+        version=version("deconflict"),
+        description="A deconfliction line between parties that share an airspace but not "
+        "their missions. Authenticate with `Authorization: Bearer <key>`.",
+        default_response_class=ORJSONResponse,
+    )
+    app.state.line = line
+
+    @app.exception_handler(DeconflictError)
+    async def _known(_: Request, exc: DeconflictError) -> Response:
+        for kind, status, code in _STATUS:
+            if isinstance(exc, kind):
+                return error(status, code, str(exc))
+        raise AssertionError("unreachable")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        message = str(first.get("msg", "invalid request"))
+        return error(400, "bad_request", f"{where}: {message}" if where else message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        return error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _fault(request: Request, exc: Exception) -> Response:
+        _log.exception("fault on %s %s", request.method, request.url.path)
+        return error(500, "internal", "the line failed to answer; the fault is logged")
+
+    @app.middleware("http")
+    async def _limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        size = request.headers.get("content-length")
+        if size is not None and (not size.isdigit() or int(size) > MAX_BODY_BYTES):
+            return error(413, "too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")
+        return await call_next(request)
+
+    routes.install(app)
+    return app
