@@ -121,7 +121,7 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
                     assert time.monotonic() < deadline, "the server did not answer in 30 s"
                     time.sleep(0.2)
             with pytest.raises(urllib.error.HTTPError) as e:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/me")
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/whoami")
             with e.value as answer:
                 assert answer.code == 401
                 assert json.loads(answer.read())["error"]["code"] == "unauthorized"

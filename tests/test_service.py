@@ -69,7 +69,7 @@ def test_malformed_json_and_huge_bodies_are_refused(world: World) -> None:
 def test_unknown_routes_and_methods_answer_in_the_same_format(world: World) -> None:
     _error(world.call("admin", "GET", "/v1/nothing"), 404, "not_found")
     _error(world.call("admin", "PUT", "/v1/parties"), 405, "method_not_allowed")
-    r = world.call("anonymous", "GET", "/v1/me")
+    r = world.call("anonymous", "GET", "/v1/whoami")
     _error(r, 401, "unauthorized")
     assert r.headers["www-authenticate"] == "Bearer"
 

@@ -27,7 +27,7 @@ def _none(_: World) -> Any:
 #: route: (method, path, body, the status each caller gets, in the order of CALLERS)
 ROUTES: dict[str, tuple[str, str, Body, str]] = {
     "health": ("GET", "/v1/health", _none, "200 200 200 200 200 200 200 200 200 200"),
-    "me": ("GET", "/v1/me", _none, "401 401 401 401 200 200 200 200 200 200"),
+    "whoami": ("GET", "/v1/whoami", _none, "401 401 401 401 200 200 200 200 200 200"),
     "add party": ("POST", "/v1/parties", lambda w: {"party_id": "e", "name": "E"},
                   "401 401 401 401 201 403 403 403 403 403"),
     "list parties": ("GET", "/v1/parties", _none, "401 401 401 401 200 200 200 200 403 200"),

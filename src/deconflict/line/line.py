@@ -169,10 +169,10 @@ class Line:
         now = self.clock()
         audit.append(tx, now, kind, actor, body)
         if kind == "notice":
-            self._event(tx, body["party"], now, kind, _own(body["party"], body))
+            self.tell(tx, body["party"], now, kind, _own(body["party"], body))
 
     @staticmethod
-    def _event(tx: Tx, party_id: str, at_s: float, kind: str, body: Mapping[str, Any]) -> int:
+    def tell(tx: Tx, party_id: str, at_s: float, kind: str, body: Mapping[str, Any]) -> int:
         last = tx.rows("SELECT COALESCE(MAX(event_id), 0) FROM events")[0][0]
         event_id = int(last) + 1
         tx.run(
@@ -181,7 +181,7 @@ class Line:
         )
         return event_id
 
-    def _change(
+    def record_change(
         self, caller: Caller, kind: str, work: Callable[[Tx, float], dict[str, Any]]
     ) -> tuple[dict[str, Any], audit.Receipt]:
         """Run ``work`` in a write transaction and audit what it returns, in the same one."""
@@ -254,7 +254,7 @@ class Line:
             )
             return Party(party_id, name, tuple(members), now).as_json()
 
-        body, _ = self._change(caller, "party.added", work)
+        body, _ = self.record_change(caller, "party.added", work)
         return Party(body["party_id"], body["name"], tuple(body["members"]), body["created_s"])
 
     def parties(self, caller: Caller) -> list[Party]:
@@ -317,7 +317,7 @@ class Line:
             )
             return KeyInfo(new.key_id, party_id, Role(role), label, now, expires_s, None).as_json()
 
-        body, _ = self._change(caller, "key.created", work)
+        body, _ = self.record_change(caller, "key.created", work)
         return _key([body[c] for c in _KEY_COLUMNS.split(", ")]), new.token
 
     def revoke_key(self, caller: Caller, key_id: str) -> KeyInfo:
@@ -332,7 +332,7 @@ class Line:
             tx.run("UPDATE api_keys SET revoked_s = ? WHERE key_id = ?", (now, key_id))
             return _key([*rows[0][:6], now]).as_json()
 
-        body, _ = self._change(caller, "key.revoked", work)
+        body, _ = self.record_change(caller, "key.revoked", work)
         return _key([body[c] for c in _KEY_COLUMNS.split(", ")])
 
     def keys(self, caller: Caller, party_id: str | None = None) -> list[KeyInfo]:
@@ -374,7 +374,7 @@ class Line:
             return made.as_json()
 
         with self._lock:
-            body, _ = self._change(caller, "agreement.made", work)
+            body, _ = self.record_change(caller, "agreement.made", work)
             self.refresh_policy()
         return self.agreement(caller, body["agreement_id"])
 
@@ -398,7 +398,7 @@ class Line:
             (ag.agreement_id, ag.version, str(ag.status), terms, ag.updated_s, caller.actor),
         )
         for party in ag.parties:
-            self._event(tx, party, ag.updated_s, "agreement", ag.as_json())
+            self.tell(tx, party, ag.updated_s, "agreement", ag.as_json())
 
     def change_agreement(
         self,
@@ -438,7 +438,7 @@ class Line:
             return changed.as_json()
 
         with self._lock:
-            self._change(caller, "agreement.changed", work)
+            self.record_change(caller, "agreement.changed", work)
             self.refresh_policy()
         return self.agreement(caller, agreement_id)
 

@@ -111,8 +111,8 @@ def install(app: FastAPI) -> None:
         """Whether the line answers (no key needed)."""
         return {"ok": True}
 
-    @app.get("/v1/me", tags=["line"])
-    def me(caller: CallerDep) -> dict[str, Any]:
+    @app.get("/v1/whoami", tags=["line"])
+    def whoami(caller: CallerDep) -> dict[str, Any]:
         """Who the key belongs to."""
         return {"key_id": caller.key_id, "role": str(caller.role), "party_id": caller.party_id}
 
