@@ -33,8 +33,9 @@ def _free_port() -> int:
 
 
 def _start(db: Path, port: int) -> subprocess.Popen[bytes]:
+    # writers as fast as they go, on one key: no rate limit (tests/test_limits.py tests it)
     command = [str(Path(sys.executable).parent / "deconflict"), "serve", "--db", str(db),
-               "--port", str(port)]  # fmt: skip
+               "--port", str(port), "--rate-limit", "0"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30.0
     while True:

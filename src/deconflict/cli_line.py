@@ -47,11 +47,18 @@ def _json(value: Any) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")  # fmt: skip
-def serve_command(db: str | None, host: str, port: int) -> None:
+@click.option("--rate-limit", "rate_per_s", default=50.0, show_default=True,
+              type=click.FloatRange(0.0, 1e6),
+              help="Requests a second each client may make (by API key, else by address), "
+                   "after its burst; 0 turns the limit off.")  # fmt: skip
+@click.option("--burst", default=200, show_default=True, type=click.IntRange(1, 10**6),
+              help="Requests a client may make at once.")  # fmt: skip
+def serve_command(db: str | None, host: str, port: int, rate_per_s: float, burst: int) -> None:
     """Run the line: the HTTP API (OpenAPI at /docs) on the database.
 
     Create parties, keys and agreements first with `deconflict admin`; clients then call
-    the API with `Authorization: Bearer <key>`.
+    the API with `Authorization: Bearer <key>`. A client over its rate limit is answered
+    429 with Retry-After.
     """
     import uvicorn
 
@@ -59,7 +66,8 @@ def serve_command(db: str | None, host: str, port: int) -> None:
 
     with _line(db) as line:
         _say(f"deconflict: serving the line on http://{host}:{port} (API docs: /docs)")
-        uvicorn.run(create_app(line), host=host, port=port, log_level="warning")
+        app = create_app(line, rate_per_s=rate_per_s or None, burst=burst)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @click.group("admin")

@@ -12,7 +12,6 @@ that way, a filing with conflicts), 500 (a fault of the line: the message says n
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 
 from fastapi import FastAPI, Request
@@ -29,7 +28,7 @@ from deconflict.errors import (
     RefusedError,
 )
 from deconflict.line.line import Line
-from deconflict.service import routes
+from deconflict.service import limits, routes
 from deconflict.service.responses import ORJSONResponse, error
 
 _log = logging.getLogger("deconflict.service")
@@ -47,7 +46,14 @@ _STATUS: tuple[tuple[type[DeconflictError], int, str], ...] = (
 )
 
 
-def create_app(line: Line) -> FastAPI:
+def create_app(
+    line: Line,
+    *,
+    rate_per_s: float | None = limits.DEFAULT_RATE_PER_S,
+    burst: int = limits.DEFAULT_BURST,
+) -> FastAPI:
+    """The app of ``line``. Each client (an API key, else an address) may make ``burst``
+    requests at once and ``rate_per_s`` a second after that (None: no rate limit)."""
     app = FastAPI(
         title="deconflict",
         version=version("deconflict"),
@@ -81,14 +87,7 @@ def create_app(line: Line) -> FastAPI:
         _log.exception("fault on %s %s", request.method, request.url.path)
         return error(500, "internal", "the line failed to answer; the fault is logged")
 
-    @app.middleware("http")
-    async def _limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        size = request.headers.get("content-length")
-        if size is not None and (not size.isdigit() or int(size) > MAX_BODY_BYTES):
-            return error(413, "too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")
-        return await call_next(request)
+    limits.install(app, rate_per_s=rate_per_s, burst=burst, max_body_bytes=MAX_BODY_BYTES)
 
     routes.install(app)
     return app
