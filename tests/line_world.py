@@ -14,6 +14,8 @@ from deconflict.service.app import create_app
 #: where party a's plan is: coordinates that must reach no other party under ``safety``
 SECRET_LON, SECRET_LAT = 33.123457, 34.654321
 SECRET_PLAN = "a-secret-plan"
+#: a's aircraft: its id and callsign must reach no other party under ``safety``
+SECRET_AIRCRAFT, SECRET_CALLSIGN = "a-secret-jet", "HIDDEN7"
 
 
 def plan_fc(plan_id: str | None, lon: float, lat: float, radius_m: float = 20_000.0,
@@ -49,6 +51,8 @@ class World:
     agreement_ab: str
     agreement_ad: str
     clock: Clock
+    #: an alert between a's and b's aircraft (a, b in ``safety``)
+    alert_ab: str = ""
 
     def again(self, url: str) -> World:
         """The same world on a copy of its database at ``url``."""
@@ -56,7 +60,7 @@ class World:
 
         line = Line(open_store(url), clock=self.clock)
         return World(line, TestClient(create_app(line)), self.tokens, self.key_ids,
-                     self.agreement_ab, self.agreement_ad, self.clock)  # fmt: skip
+                     self.agreement_ab, self.agreement_ad, self.clock, self.alert_ab)  # fmt: skip
 
     def call(self, who: str, method: str, path: str, body: Any = None) -> Any:
         token = self.tokens[who]
@@ -79,6 +83,7 @@ def make_world(url: str) -> World:
     for who, role, party in [
         ("admin", "admin", None), ("officer_a", "officer", "a"), ("officer_b", "officer", "b"),
         ("officer_c", "officer", "c"), ("feed_a", "feed", "a"), ("observer_a", "observer", "a"),
+        ("feed_b", "feed", "b"), ("feed_c", "feed", "c"),
         ("revoked_a", "officer", "a"),
     ]:  # fmt: skip
         info, token = line.create_key(OPERATOR, role, party, who)
@@ -104,4 +109,17 @@ def make_world(url: str) -> World:
     r = world.call("officer_c", "POST", "/v1/plans",
                    {"plan": plan_fc("c-plan", SECRET_LON - 0.05, SECRET_LAT - 0.05)})  # fmt: skip
     assert r.json()["status"] == "accepted", r.text
+    # a's and b's aircraft head-on, 8 NM apart, and c's beside them (no agreement)
+    for who, ident, lon, track in [("feed_a", SECRET_AIRCRAFT, 19.95, 90.0),
+                                   ("feed_b", "b-jet", 20.05, 270.0),
+                                   ("feed_c", "c-jet", 20.0, 0.0)]:  # fmt: skip
+        r = world.call(who, "POST", "/v1/tracks", {"states": [
+            {"id": ident, "callsign": SECRET_CALLSIGN if who == "feed_a" else "OTHER",
+             "time_s": clock.now, "latitude_deg": 40.0, "longitude_deg": lon,
+             "altitude_ft": 30_000, "groundspeed_kt": 450, "track_deg": track,
+             "vertical_rate_fpm": 0},
+        ]})  # fmt: skip
+        assert r.status_code == 202, r.text
+    (raised,) = line.live.tick()
+    world.alert_ab = raised.record.alert_id
     return world

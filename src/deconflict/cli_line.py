@@ -53,7 +53,12 @@ def _json(value: Any) -> None:
                    "after its burst; 0 turns the limit off.")  # fmt: skip
 @click.option("--burst", default=200, show_default=True, type=click.IntRange(1, 10**6),
               help="Requests a client may make at once.")  # fmt: skip
-def serve_command(db: str | None, host: str, port: int, rate_per_s: float, burst: int) -> None:
+@click.option("--tick-s", default=1.0, show_default=True, type=click.FloatRange(0.05, 60.0),
+              help="Seconds between two assessments of the live tracks "
+                   "(and the hotline's escalations).")  # fmt: skip
+def serve_command(
+    db: str | None, host: str, port: int, rate_per_s: float, burst: int, tick_s: float
+) -> None:
     """Run the line: the HTTP API (OpenAPI at /docs) on the database.
 
     Create parties, keys and agreements first with `deconflict admin`; clients then call
@@ -66,7 +71,7 @@ def serve_command(db: str | None, host: str, port: int, rate_per_s: float, burst
 
     with _line(db) as line:
         _say(f"deconflict: serving the line on http://{host}:{port} (API docs: /docs)")
-        app = create_app(line, rate_per_s=rate_per_s or None, burst=burst)
+        app = create_app(line, rate_per_s=rate_per_s or None, burst=burst, tick_s=tick_s)
         uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

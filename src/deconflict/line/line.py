@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deconflict.errors import (
     AuthError,
@@ -34,9 +34,13 @@ from deconflict.line.agreements import (
     terms_from_json,
 )
 from deconflict.line.keys import Role
+from deconflict.line.live import Live
 from deconflict.plans.volume import Plan, PlanState
 from deconflict.store import Filing, PlanStore, StoredPlan, open_store
 from deconflict.store.backend import Tx
+
+if TYPE_CHECKING:
+    from deconflict.line.hotline import Hotline
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 
@@ -146,8 +150,12 @@ class Line:
     def __init__(self, store: PlanStore, clock: Callable[[], float] = time.time) -> None:
         self.store, self.clock = store, clock
         self._lock = threading.Lock()
+        #: called (from any thread) after a write that told parties events
+        self.listeners: list[Callable[[], None]] = []
+        self._in_force: list[Agreement] = []
         store.journal = self._journal
         self.refresh_policy()
+        self.live = Live(self)
 
     @classmethod
     def open(cls, url: str) -> Line:
@@ -161,6 +169,13 @@ class Line:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def hotline(self) -> Hotline:
+        """The line's hotline (``deconflict.line.hotline``: it keeps nothing but the line)."""
+        from deconflict.line.hotline import Hotline
+
+        return Hotline(self)
 
     # -- the record of every change ---------------------------------------------------
 
@@ -192,7 +207,13 @@ class Line:
             return body, audit.append(tx, now, kind, caller.actor, body)
 
         result: tuple[dict[str, Any], audit.Receipt] = self.store.write(run)
+        self.notify()
         return result
+
+    def notify(self) -> None:
+        """Tell the listeners that events may have been written."""
+        for listener in list(self.listeners):
+            listener()
 
     # -- who is asking ----------------------------------------------------------------
 
@@ -227,7 +248,7 @@ class Line:
                 f"this needs a key of role {' or '.join(map(str, roles))}, not {caller.role}"
             )
 
-    def _party_of(self, caller: Caller) -> str:
+    def party_of(self, caller: Caller) -> str:
         """The party an officer, feed or observer acts for."""
         self.require(caller, Role.OFFICER, Role.FEED, Role.OBSERVER)
         assert caller.party_id is not None
@@ -269,7 +290,7 @@ class Line:
         if caller.role is Role.ADMIN:
             return out
         self.require(caller, Role.ADMIN, Role.OFFICER, Role.OBSERVER)
-        own = self._party_of(caller)
+        own = self.party_of(caller)
         known = {own} | {a.other(own) for a in self.agreements(caller)}
         return [p for p in out if p.party_id in known]
 
@@ -464,7 +485,7 @@ class Line:
         if caller.role is Role.ADMIN:
             return found
         self.require(caller, Role.ADMIN, Role.OFFICER, Role.OBSERVER)
-        own = self._party_of(caller)
+        own = self.party_of(caller)
         return [a for a in found if own in a.parties]
 
     def agreement(self, caller: Caller, agreement_id: str) -> Agreement:
@@ -495,8 +516,14 @@ class Line:
         return None
 
     def refresh_policy(self) -> None:
-        """Set the plan store's policy to the agreements in force."""
-        self.store.policy = policy(self._all_agreements())
+        """Set the plan store's policy (and the watch's pairs) to the agreements in force."""
+        found = self._all_agreements()
+        self.store.policy = policy(found)
+        self._in_force = [a for a in found if a.status is AgreementStatus.IN_FORCE]
+
+    def in_force_agreements(self) -> list[Agreement]:
+        """The agreements in force (kept in step with every change made by this line)."""
+        return list(self._in_force)
 
     # -- plans ------------------------------------------------------------------------
     # A party names its plans as it likes; the store keeps them as ``party/plan_id``, so
@@ -506,7 +533,7 @@ class Line:
                   ) -> Filing:  # fmt: skip
         """File (or update) a plan of the caller's party: an officer's."""
         self.require(caller, Role.OFFICER)
-        party = self._party_of(caller)
+        party = self.party_of(caller)
         if plan.party != party:
             raise ForbiddenError("a plan is filed for the caller's own party only")
         _check_id("plan_id", plan.plan_id)
@@ -514,13 +541,14 @@ class Line:
             filing = self.store.file(
                 replace(plan, plan_id=_scoped(party, plan.plan_id)), known, actor=caller.actor
             )
+        self.notify()
         return replace(
             filing, plan_id=plan.plan_id, notices=tuple(_own(party, n) for n in filing.notices)
         )
 
     def set_plan_state(self, caller: Caller, plan_id: str, state: PlanState) -> StoredPlan:
         self.require(caller, Role.OFFICER)
-        party = self._party_of(caller)
+        party = self.party_of(caller)
         with _named(party):
             changed = self.store.set_state(_scoped(party, plan_id), party, state, caller.actor)
         return _local(changed, plan_id)
@@ -528,19 +556,19 @@ class Line:
     def plans(self, caller: Caller, states: Sequence[PlanState] | None = None) -> list[StoredPlan]:
         """The caller's party's plans (officers and observers)."""
         self.require(caller, Role.OFFICER, Role.OBSERVER)
-        party = self._party_of(caller)
+        party = self.party_of(caller)
         found = self.store.plans(party) if states is None else self.store.plans(party, states)
         return [_local(sp, sp.plan.plan_id.removeprefix(f"{party}/")) for sp in found]
 
     def plan(self, caller: Caller, plan_id: str) -> StoredPlan:
         self.require(caller, Role.OFFICER, Role.OBSERVER)
-        party = self._party_of(caller)
+        party = self.party_of(caller)
         with _named(party):
             return _local(self.store.get(_scoped(party, plan_id), party), plan_id)
 
     def notices(self, caller: Caller, since_s: float | None = None) -> list[dict[str, Any]]:
         self.require(caller, Role.OFFICER, Role.OBSERVER)
-        party = self._party_of(caller)
+        party = self.party_of(caller)
         found = self.store.notices(party) if since_s is None else self.store.notices(party, since_s)
         return [_own(party, n) for n in found]
 
@@ -549,7 +577,7 @@ class Line:
     def events(self, caller: Caller, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """The events told to the caller's party after the cursor ``after``, oldest first."""
         self.require(caller, Role.OFFICER, Role.OBSERVER)
-        party = self._party_of(caller)
+        party = self.party_of(caller)
         rows = self.store.read(
             lambda tx: tx.rows(
                 "SELECT event_id, at_s, kind, body FROM events WHERE party_id = ? "

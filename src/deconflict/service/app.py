@@ -12,6 +12,8 @@ that way, a filing with conflicts), 500 (a fault of the line: the message says n
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI, Request
@@ -19,31 +21,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from deconflict.errors import (
-    AuthError,
-    DeconflictError,
-    ForbiddenError,
-    InputError,
-    NotFoundError,
-    RefusedError,
-)
+from deconflict.errors import DeconflictError
 from deconflict.line.line import Line
-from deconflict.service import limits, routes
-from deconflict.service.responses import ORJSONResponse, error
+from deconflict.line.ticker import Ticker
+from deconflict.service import limits, live_routes, routes
+from deconflict.service.responses import ORJSONResponse, error, status_of
 
 _log = logging.getLogger("deconflict.service")
 
 #: the largest request body read (bytes): a plan of many volumes fits
 MAX_BODY_BYTES = 8 * 1024 * 1024
-
-_STATUS: tuple[tuple[type[DeconflictError], int, str], ...] = (
-    (AuthError, 401, "unauthorized"),
-    (ForbiddenError, 403, "forbidden"),
-    (NotFoundError, 404, "not_found"),
-    (RefusedError, 409, "refused"),
-    (InputError, 400, "bad_request"),
-    (DeconflictError, 400, "bad_request"),
-)
 
 
 def create_app(
@@ -51,10 +38,27 @@ def create_app(
     *,
     rate_per_s: float | None = limits.DEFAULT_RATE_PER_S,
     burst: int = limits.DEFAULT_BURST,
+    tick_s: float | None = None,
 ) -> FastAPI:
     """The app of ``line``. Each client (an API key, else an address) may make ``burst``
-    requests at once and ``rate_per_s`` a second after that (None: no rate limit)."""
+    requests at once and ``rate_per_s`` a second after that (None: no rate limit). With
+    ``tick_s``, the line's heartbeat (the watch, the hotline's escalations) runs every
+    ``tick_s`` seconds while the app is up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ticker = None if tick_s is None else Ticker(line, tick_s)
+        app.state.ticker = ticker
+        if ticker is not None:
+            ticker.start()
+        try:
+            yield
+        finally:
+            if ticker is not None:
+                ticker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="deconflict",
         version=version("deconflict"),
         description="A deconfliction line between parties that share an airspace but not "
@@ -65,10 +69,7 @@ def create_app(
 
     @app.exception_handler(DeconflictError)
     async def _known(_: Request, exc: DeconflictError) -> Response:
-        for kind, status, code in _STATUS:
-            if isinstance(exc, kind):
-                return error(status, code, str(exc))
-        raise AssertionError("unreachable")
+        return error(*status_of(exc), str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> Response:
@@ -90,4 +91,5 @@ def create_app(
     limits.install(app, rate_per_s=rate_per_s, burst=burst, max_body_bytes=MAX_BODY_BYTES)
 
     routes.install(app)
+    live_routes.install(app)
     return app

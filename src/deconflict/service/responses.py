@@ -7,6 +7,15 @@ from typing import Any
 import orjson
 from fastapi.responses import JSONResponse
 
+from deconflict.errors import (
+    AuthError,
+    DeconflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    RefusedError,
+)
+
 
 class ORJSONResponse(JSONResponse):
     media_type = "application/json"
@@ -20,3 +29,21 @@ def error(status: int, code: str, message: str, **extra: Any) -> ORJSONResponse:
     return ORJSONResponse(
         {"error": {"code": code, "message": message}, **extra}, status, headers=headers
     )
+
+
+STATUS: tuple[tuple[type[DeconflictError], int, str], ...] = (
+    (AuthError, 401, "unauthorized"),
+    (ForbiddenError, 403, "forbidden"),
+    (NotFoundError, 404, "not_found"),
+    (RefusedError, 409, "refused"),
+    (InputError, 400, "bad_request"),
+    (DeconflictError, 400, "bad_request"),
+)
+
+
+def status_of(exc: DeconflictError) -> tuple[int, str]:
+    """The HTTP status and error code of a user's error."""
+    for kind, status, code in STATUS:
+        if isinstance(exc, kind):
+            return status, code
+    return 400, "bad_request"

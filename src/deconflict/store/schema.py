@@ -178,6 +178,87 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX events_party ON events (party_id, event_id)",
         ),
     ),
+    Migration(
+        4,
+        "the hotline: threads between two parties, messages with receipts and escalation",
+        (
+            # a thread is between two parties (party_a < party_b), opened by one of them
+            """CREATE TABLE hotline_threads (
+                thread_id TEXT PRIMARY KEY,
+                party_a TEXT NOT NULL REFERENCES parties (party_id),
+                party_b TEXT NOT NULL REFERENCES parties (party_id),
+                subject TEXT NOT NULL,
+                opened_by TEXT NOT NULL REFERENCES parties (party_id),
+                created_s {real} NOT NULL
+            )""",
+            "CREATE INDEX hotline_threads_a ON hotline_threads (party_a)",
+            "CREATE INDEX hotline_threads_b ON hotline_threads (party_b)",
+            # client_id: the sender's own id of a message, so that a retry is not a second
+            # message, and request_sha256 what that first sending asked (a retry must ask the
+            # same); fields: the template's fields as canonical JSON; sender: the actor;
+            # escalation: how far down the recipient's contacts it has gone, contact: the
+            # one called now (JSON, or NULL when the party named none), exhausted_s: when
+            # the deadline passed with no contact left
+            """CREATE TABLE hotline_messages (
+                message_id TEXT PRIMARY KEY,
+                thread_id TEXT NOT NULL REFERENCES hotline_threads (thread_id),
+                from_party TEXT NOT NULL REFERENCES parties (party_id),
+                to_party TEXT NOT NULL REFERENCES parties (party_id),
+                client_id TEXT NOT NULL,
+                request_sha256 TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                priority TEXT NOT NULL,
+                template TEXT NOT NULL,
+                fields TEXT NOT NULL,
+                created_s {real} NOT NULL,
+                deadline_s {real} NOT NULL,
+                escalation INTEGER NOT NULL DEFAULT 0,
+                contact TEXT,
+                exhausted_s {real},
+                delivered_s {real},
+                read_s {real},
+                acked_s {real},
+                acked_by TEXT,
+                UNIQUE (from_party, client_id)
+            )""",
+            "CREATE INDEX hotline_messages_thread ON hotline_messages (thread_id, created_s)",
+            # what the escalation looks at every second: the messages still waiting
+            "CREATE INDEX hotline_messages_due ON hotline_messages (deadline_s) "
+            "WHERE acked_s IS NULL AND exhausted_s IS NULL",
+        ),
+    ),
+    Migration(
+        5,
+        "alerts between aircraft of two parties, and each party's acknowledgement",
+        (
+            """CREATE TABLE alerts (
+                alert_id TEXT PRIMARY KEY,
+                agreement_id TEXT NOT NULL REFERENCES agreements (agreement_id),
+                sharing TEXT NOT NULL,
+                party_a TEXT NOT NULL,
+                aircraft_a TEXT NOT NULL,
+                party_b TEXT NOT NULL,
+                aircraft_b TEXT NOT NULL,
+                level INTEGER NOT NULL,
+                max_level INTEGER NOT NULL,
+                raised_s {real} NOT NULL,
+                updated_s {real} NOT NULL,
+                ended_s {real},
+                end_reason TEXT,
+                detail TEXT NOT NULL
+            )""",
+            "CREATE INDEX alerts_a ON alerts (party_a, raised_s)",
+            "CREATE INDEX alerts_b ON alerts (party_b, raised_s)",
+            "CREATE INDEX alerts_open ON alerts (ended_s)",
+            """CREATE TABLE alert_acks (
+                alert_id TEXT NOT NULL REFERENCES alerts (alert_id),
+                party_id TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                at_s {real} NOT NULL,
+                PRIMARY KEY (alert_id, party_id)
+            )""",
+        ),
+    ),
 )
 
 HEAD = MIGRATIONS[-1].version

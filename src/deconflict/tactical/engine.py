@@ -163,11 +163,12 @@ def snapshots(states: StateVectors, window_s: float | None) -> Iterator[tuple[fl
         time = float(group[part[0]])
         snapshot = states.take(part)
         if window_s is not None:
-            snapshot = _extrapolate(snapshot, time)
+            snapshot = extrapolate(snapshot, time)
         yield time, snapshot
 
 
-def _extrapolate(states: StateVectors, time_s: float) -> StateVectors:
+def extrapolate(states: StateVectors, time_s: float) -> StateVectors:
+    """Each state moved along its track and vertical rate to ``time_s``."""
     dt = time_s - states.time_s
     lat, lon = geo.destination(
         states.latitude_deg, states.longitude_deg, states.track_deg, states.groundspeed_mps * dt
