@@ -61,13 +61,43 @@ ROUTES: dict[str, tuple[str, str, Body, str]] = {
                     "401 401 401 401 403 200 404 404 403 403"),
     "notices": ("GET", "/v1/notices", _none, "401 401 401 401 403 200 200 200 403 200"),
     "events": ("GET", "/v1/events", _none, "401 401 401 401 403 200 200 200 403 200"),
+    "hotline templates": ("GET", "/v1/hotline/templates", _none,
+                          "401 401 401 401 403 200 200 200 403 200"),
+    "hotline threads": ("GET", "/v1/hotline/threads", _none,
+                        "401 401 401 401 403 200 200 200 403 200"),
+    "send hotline message": ("POST", "/v1/hotline/messages", lambda w: _hotline_reply(w),
+                             "401 401 401 401 403 201 201 404 403 403"),
+    "hotline messages": ("GET", "/v1/hotline/messages", _none,
+                         "401 401 401 401 403 200 200 200 403 200"),
+    "hotline message": ("GET", "/v1/hotline/messages/{message_id}", _none,
+                        "401 401 401 401 403 200 200 404 403 200"),
+    "read hotline message": ("POST", "/v1/hotline/messages/{message_id}/read", _none,
+                             "401 401 401 401 403 409 200 404 403 403"),
+    "ack hotline message": ("POST", "/v1/hotline/messages/{message_id}/ack", _none,
+                            "401 401 401 401 403 409 200 404 403 403"),
     "verify audit": ("GET", "/v1/audit/verify", _none,
                      "401 401 401 401 200 403 403 403 403 403"),
 }  # fmt: skip
 
 
 def _path(world: World, template: str) -> str:
-    return template.format(officer_c_key=world.key_ids["officer_c"], ab=world.agreement_ab)
+    return template.format(officer_c_key=world.key_ids["officer_c"], ab=world.agreement_ab,
+                           message_id=_hotline_ids(world)[1])  # fmt: skip
+
+
+def _hotline_ids(world: World) -> tuple[str, str]:
+    """The thread and id of the hotline message from a to b that the world holds."""
+    rows = world.line.store.read(
+        lambda tx: tx.rows(
+            "SELECT thread_id, message_id FROM hotline_messages WHERE client_id = 'access-1'"
+        )
+    )
+    return str(rows[0][0]), str(rows[0][1])
+
+
+def _hotline_reply(world: World) -> dict[str, Any]:
+    return {"thread_id": _hotline_ids(world)[0], "client_id": "access-2", "priority": "routine",
+            "template": "free", "fields": {"text": "Copy"}}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +105,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, Path]:
     """The world, made once; each test gets a copy of its database."""
     db = tmp_path_factory.mktemp("world") / "line.db"
     made = make_world(f"sqlite:///{db}")
+    hello = {"client_id": "access-1", "to_party": "b", "subject": "Exercise",
+             "priority": "routine", "template": "free", "fields": {"text": "Hello"}}  # fmt: skip
+    r = made.call("officer_a", "POST", "/v1/hotline/messages", hello)
+    assert r.status_code == 201, r.text
     made.line.close()
     return made, db
 

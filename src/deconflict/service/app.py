@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from deconflict.errors import DeconflictError
 from deconflict.line.line import Line
 from deconflict.line.ticker import Ticker
-from deconflict.service import limits, live_routes, routes
+from deconflict.service import hotline_routes, limits, live_routes, routes
 from deconflict.service.responses import ORJSONResponse, error, status_of
 
 _log = logging.getLogger("deconflict.service")
@@ -91,5 +91,6 @@ def create_app(
     limits.install(app, rate_per_s=rate_per_s, burst=burst, max_body_bytes=MAX_BODY_BYTES)
 
     routes.install(app)
+    hotline_routes.install(app)
     live_routes.install(app)
     return app
