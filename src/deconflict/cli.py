@@ -387,3 +387,7 @@ from deconflict.cli_line import admin_group, audit_group, serve_command  # noqa:
 cli.add_command(serve_command)
 cli.add_command(admin_group)
 cli.add_command(audit_group)
+
+from deconflict.cli_feed import feed_group  # noqa: E402
+
+cli.add_command(feed_group)
