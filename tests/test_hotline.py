@@ -359,6 +359,19 @@ def test_the_lines_heartbeat_escalates_on_the_lines_clock(line: Line, clock: Clo
     assert line.hotline.escalate_due() == []
 
 
+def test_a_beat_of_the_servers_ticker_escalates(line: Line, clock: Clock) -> None:
+    from deconflict.line.ticker import Ticker
+
+    blue = _key(line, "officer", "blue")
+    msg = _distress(line.hotline, blue)
+    ticker = Ticker(line)
+    ticker.beat()
+    assert line.hotline.message(blue, msg.message_id).escalation == 0
+    clock.now = msg.deadline_s
+    ticker.beat()
+    assert line.hotline.message(blue, msg.message_id).escalation == 1
+
+
 # -- the agreement in force ------------------------------------------------------------------
 
 
