@@ -312,7 +312,16 @@ def test_the_client_against_deconflict_serve(tmp_path: Path) -> None:
                 admin.add_party("red", "Red")
                 admin.make_agreement("blue", "red")
                 token = admin.create_key("officer", "blue")["token"]
+                feed_token = admin.create_key("feed", "blue")["token"]
+            with Client(base, feed_token) as feed:
+                now_s = time.time()
+                assert feed.push_tracks([_state("b1", now_s, 10.0)]) == 1
+                with feed.track_socket() as socket_feed:  # the websockets client
+                    assert socket_feed.push([_state("b2", now_s, 10.1)]) == 1
+                    with _fails(400, "bad_request"):
+                        socket_feed.push([{"id": "b3"}])
             with Client(base, token) as officer:
+                assert {"b1", "b2"} <= set(json.dumps(officer.tracks()).split('"'))
                 filed = officer.file_plan(plan_fc("p1", 10.0, 50.0))
                 assert filed["status"] == "accepted"
                 assert [p["plan_id"] for p in officer.plans()] == ["p1"]
@@ -322,3 +331,89 @@ def test_the_client_against_deconflict_serve(tmp_path: Path) -> None:
             proc.communicate(timeout=30)
     with Client(base, token, timeout_s=5.0) as gone, pytest.raises(UnreachableError):
         gone.whoami()
+
+
+# -- the hotline and the live routes of the real app ----------------------------------------
+
+
+def test_a_hotline_message_goes_and_is_acknowledged(world: World) -> None:
+    officer_a, officer_b = _as(world, "officer_a"), _as(world, "officer_b")
+    assert "free" in {t["name"] for t in officer_a.hotline_templates()}
+    sent = officer_a.send_message("a-1", "routine", "free", {"text": "Tanker moved north"},
+                                  to_party="b", subject="Tanker track")  # fmt: skip
+    again = officer_a.send_message("a-1", "routine", "free", {"text": "Tanker moved north"},
+                                   to_party="b", subject="Tanker track")  # fmt: skip
+    assert again["message_id"] == sent["message_id"]  # a retry: the first one
+    assert [t["thread_id"] for t in officer_b.hotline_threads()] == [sent["thread_id"]]
+    (got,) = officer_b.messages(thread_id=sent["thread_id"])
+    assert got["message_id"] == sent["message_id"]
+    assert officer_b.message(sent["message_id"])["message_id"] == sent["message_id"]
+    officer_b.read_message(sent["message_id"])
+    officer_b.ack_message(sent["message_id"])
+    with _fails(404, "not_found"):
+        _as(world, "officer_c").message(sent["message_id"])
+    with _fails(403, "forbidden"):
+        _as(world, "feed_a").hotline_threads()
+
+
+def _state(aircraft_id: str, now_s: float, lon: float) -> dict[str, Any]:
+    return {"id": aircraft_id, "time_s": now_s, "latitude_deg": 34.0, "longitude_deg": lon,
+            "altitude_ft": 30_000.0, "groundspeed_kt": 400.0, "track_deg": 90.0,
+            "vertical_rate_fpm": 0.0, "callsign": aircraft_id.upper()}  # fmt: skip
+
+
+def test_tracks_pushed_and_seen_and_a_bad_one_named(world: World) -> None:
+    feed = _as(world, "feed_a")
+    assert feed.push_tracks([_state("a1", world.clock.now, 33.0)]) == 1
+    with _fails(400, "bad_request") as e:
+        feed.push_tracks([_state("a2", world.clock.now, 33.0), {"id": "a3"}])
+    assert "states[1]" in e.value.message
+    picture = _as(world, "officer_a").tracks()
+    assert "a1" in json.dumps(picture) and "a2" not in json.dumps(picture)
+    assert isinstance(_as(world, "officer_a").alerts(active=True), list)
+    with _fails(404, "not_found"):
+        _as(world, "officer_a").alert("no-such-alert")
+    with _fails(404, "not_found"):
+        _as(world, "officer_a").ack_alert("no-such-alert")
+    with _fails(403, "forbidden"):
+        _as(world, "officer_a").push_tracks([_state("a4", world.clock.now, 33.0)])
+
+
+class _TestSocket:
+    """starlette's test WebSocket as a TextSocket (the line answers in binary frames)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def send_text(self, data: str) -> None:
+        self.session.send_text(data)
+
+    def receive_text(self) -> str:
+        message = self.session.receive()
+        text = message.get("text")
+        return text if isinstance(text, str) else bytes(message["bytes"]).decode()
+
+
+def test_the_real_track_socket(world: World) -> None:
+    @contextmanager
+    def connect(url: str, headers: dict[str, str]) -> Iterator[TextSocket]:
+        with world.client.websocket_connect(url, headers=headers) as session:
+            yield _TestSocket(session)
+
+    client = Client("http://testserver", world.tokens["feed_a"], http=world.client,
+                    ws_connect=connect)  # fmt: skip
+    with client.track_socket() as feed:
+        assert feed.push([_state("w1", world.clock.now, 33.0)]) == 1
+        with _fails(400, "bad_request"):
+            feed.push([{"id": "w2"}])
+        assert feed.push([_state("w3", world.clock.now, 33.2)]) == 1
+
+
+def test_follow_on_the_real_event_stream(world: World) -> None:
+    officer_b = _as(world, "officer_b")
+    everything = officer_b.events()["events"]
+    assert len(everything) >= 2
+    stream = officer_b.follow(after=everything[0]["event_id"])
+    got = [next(stream) for _ in everything[1:]]
+    stream.close()
+    assert got == everything[1:]

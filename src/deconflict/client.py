@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -373,6 +373,61 @@ class Client:
         with self._ws_connect(url, self._headers()) as socket:
             yield TrackSocket(socket)
 
+    # -- the hotline ------------------------------------------------------------------
+
+    def hotline_templates(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._get("/v1/hotline/templates")
+        return found
+
+    def hotline_threads(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._get("/v1/hotline/threads")
+        return found
+
+    def send_message(
+        self,
+        client_id: str,
+        priority: str,
+        template: str,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        thread_id: str | None = None,
+        to_party: str | None = None,
+        subject: str | None = None,
+    ) -> dict[str, Any]:
+        """Send a hotline message in a thread (``thread_id``) or opening one (``to_party``,
+        ``subject``). Sending again with the same ``client_id`` answers the first one."""
+        body: dict[str, Any] = {"client_id": client_id, "priority": priority,
+                                "template": template, "fields": dict(fields or {})}  # fmt: skip
+        for name, value in (("thread_id", thread_id), ("to_party", to_party),
+                            ("subject", subject)):  # fmt: skip
+            if value is not None:
+                body[name] = value
+        found: dict[str, Any] = self.request("POST", "/v1/hotline/messages", json_body=body)
+        return found
+
+    def messages(
+        self, thread_id: str | None = None, since_s: float | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """The messages of the party's threads (or of one), oldest first."""
+        found: list[dict[str, Any]] = self._get(
+            "/v1/hotline/messages", thread_id=thread_id, since_s=since_s, limit=limit
+        )
+        return found
+
+    def message(self, message_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self._get(f"/v1/hotline/messages/{_seg(message_id)}")
+        return found
+
+    def read_message(self, message_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.request(
+            "POST", f"/v1/hotline/messages/{_seg(message_id)}/read"
+        )
+        return found
+
+    def ack_message(self, message_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.request("POST", f"/v1/hotline/messages/{_seg(message_id)}/ack")
+        return found
+
     # -- events -----------------------------------------------------------------------
 
     def events(self, after: int = 0, limit: int = 1000) -> dict[str, Any]:
@@ -386,7 +441,7 @@ class Client:
         *,
         max_backoff_s: float = MAX_BACKOFF_S,
         max_retries: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, None]:
         """The party's events after ``after``, as they come, for ever (server-sent events
         from ``/v1/events/stream``).
 
