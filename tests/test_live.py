@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -243,7 +243,7 @@ def test_an_alert_is_raised_updated_and_ended_when_separation_is_regained(line: 
     kinds = []
     for k in range(200):
         now = T0 + k
-        line.clock.now = now
+        cast(Clock, line.clock).now = now
         # closing at 900 kt from 30 NM, passing, then opening again
         _head_on(line, now, 30.0 - 0.25 * k)
         kinds += [(c.kind, c.record.level) for c in line.live.tick(now)]
@@ -265,14 +265,14 @@ def test_an_alert_ends_without_data_or_without_an_agreement(line: Line) -> None:
     assert line.live.tick(T0 + STALE_S) == []
     ended = line.live.tick(T0 + 2 * STALE_S + 1)
     assert [(c.kind, c.record.end_reason) for c in ended] == [("ended", tactical.NO_DATA)]
-    line.clock.now = T0 + 30
+    cast(Clock, line.clock).now = T0 + 30
     _head_on(line, T0 + 30, 8.0)
     assert [c.kind for c in line.live.tick(T0 + 30)] == ["raised"]
     ab = next(a for a in line.in_force_agreements() if set(a.parties) == {"a", "b"})
     line.change_agreement(OPERATOR, ab.agreement_id, ab.version, "suspended")
     ended = line.live.tick(T0 + 31)
     assert [(c.kind, c.record.end_reason) for c in ended] == [("ended", tactical.NO_AGREEMENT)]
-    line.clock.now = T0 + 32
+    cast(Clock, line.clock).now = T0 + 32
     _head_on(line, T0 + 32, 7.0)
     assert line.live.tick(T0 + 32) == []  # suspended: nothing between a and b
 
@@ -361,7 +361,7 @@ def test_each_party_acknowledges_once_and_both_are_told(line: Line) -> None:
     _head_on(line, T0, 8.0)
     (raised,) = line.live.tick(T0)
     aid = raised.record.alert_id
-    line.clock.now = T0 + 3
+    cast(Clock, line.clock).now = T0 + 3
     acked = line.live.acknowledge(officer("b"), aid)
     assert acked["acks"] == [{"party": "b", "at_s": T0 + 3, "by": "officer:b:officer-b"}]
     assert line.live.acknowledge(officer("b"), aid) == acked  # again: no change

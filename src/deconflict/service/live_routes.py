@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from deconflict.errors import AuthError, DeconflictError, InputError
 from deconflict.line.keys import Role
 from deconflict.line.line import Caller, Line
+from deconflict.line.ticker import Ticker
 from deconflict.service.deps import CallerDep, LineDep
 from deconflict.service.responses import status_of
 
@@ -200,6 +201,29 @@ def install(app: FastAPI) -> None:
     def acknowledge(alert_id: str, caller: CallerDep, line: LineDep) -> dict[str, Any]:
         """The caller's party acknowledges the alert (again: nothing changes)."""
         return line.live.acknowledge(caller, alert_id)
+
+    @app.get("/v1/metrics", tags=["admin"])
+    def metrics(request: Request, caller: CallerDep, line: LineDep) -> dict[str, Any]:
+        """How the line is doing: its beats and how long they take, the aircraft on the
+        board, the states received, the alerts open and the event streams following."""
+        line.require(caller, Role.ADMIN)
+        ticker: Ticker | None = getattr(request.app.state, "ticker", None)
+        durations = sorted(ticker.durations_s) if ticker is not None else []
+
+        def at(q: float) -> float | None:
+            return (
+                durations[min(len(durations) - 1, int(q * len(durations)))] if durations else None
+            )
+
+        return {
+            "beats": ticker.beats if ticker is not None else 0,
+            "beat_s": {"p50": at(0.5), "p99": at(0.99), "max": at(1.0),
+                       "last": ticker.durations_s[-1] if ticker and durations else None},
+            "aircraft": len(line.live.board),
+            "states_received": line.live.board.received,
+            "open_alerts": len(line.live.watch.open),
+            "event_listeners": len(line.listeners),
+        }  # fmt: skip
 
     # -- the event stream -------------------------------------------------------------
 
