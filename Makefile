@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_real.py --out docs/benchmarks.md
 	$(BIN)/python bench/bench_alerting.py --out docs/benchmarks.md
 	$(BIN)/python bench/bench_plans.py --out docs/benchmarks.md
+	$(BIN)/python bench/bench_line.py --out docs/benchmarks.md
 
 # Regenerate the lock file from pyproject.toml (needs the registry).
 lock:

@@ -72,19 +72,19 @@ def test_a_batch_with_one_bad_state_takes_nothing(world: World) -> None:
 def test_the_tracks_socket_takes_batches_and_answers_each(world: World) -> None:
     with world.client.websocket_connect("/v1/tracks/ws", headers=auth(world, "feed_a")) as ws:
         ws.send_text(orjson.dumps({"states": [one("w1", world)]}).decode())
-        assert orjson.loads(ws.receive_bytes()) == {"accepted": 1}
+        assert orjson.loads(ws.receive_text()) == {"accepted": 1}
         ws.send_text("{broken")
-        assert orjson.loads(ws.receive_bytes())["error"]["code"] == "bad_request"
+        assert orjson.loads(ws.receive_text())["error"]["code"] == "bad_request"
         ws.send_text(orjson.dumps({"states": [one("w2", world, track_deg="north")]}).decode())
-        error = orjson.loads(ws.receive_bytes())["error"]
+        error = orjson.loads(ws.receive_text())["error"]
         assert error["message"] == "states[0].track_deg: must be a number"
         ws.send_text(orjson.dumps({"states": [one("w3", world)]}).decode())  # still open
-        assert orjson.loads(ws.receive_bytes()) == {"accepted": 1}
+        assert orjson.loads(ws.receive_text()) == {"accepted": 1}
     # a browser's way: the key in a first message
     with world.client.websocket_connect("/v1/tracks/ws") as ws:
         ws.send_text(orjson.dumps({"key": world.tokens["feed_a"]}).decode())
         ws.send_text(orjson.dumps({"states": [one("w4", world)]}).decode())
-        assert orjson.loads(ws.receive_bytes()) == {"accepted": 1}
+        assert orjson.loads(ws.receive_text()) == {"accepted": 1}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "malformed", "revoked_a", "expired_a"])
@@ -92,20 +92,20 @@ def test_the_sockets_refuse_a_caller_without_a_valid_key(world: World, who: str)
     for path in ("/v1/tracks/ws", "/v1/events/ws"):
         with world.client.websocket_connect(path) as ws:
             ws.send_text(orjson.dumps({"key": world.tokens[who] or ""}).decode())
-            assert orjson.loads(ws.receive_bytes())["error"]["code"] == "unauthorized"
+            assert orjson.loads(ws.receive_text())["error"]["code"] == "unauthorized"
             with pytest.raises(WebSocketDisconnect) as e:
-                ws.receive_bytes()
+                ws.receive_text()
             assert e.value.code == 4401
 
 
 def test_a_socket_refuses_a_role_that_may_not(world: World) -> None:
     with world.client.websocket_connect("/v1/tracks/ws", headers=auth(world, "officer_a")) as ws:
         ws.send_text(orjson.dumps({"states": [one("x", world)]}).decode())
-        assert orjson.loads(ws.receive_bytes())["error"]["code"] == "forbidden"
+        assert orjson.loads(ws.receive_text())["error"]["code"] == "forbidden"
     with world.client.websocket_connect("/v1/events/ws", headers=auth(world, "feed_a")) as ws:
-        assert orjson.loads(ws.receive_bytes())["error"]["code"] == "forbidden"
+        assert orjson.loads(ws.receive_text())["error"]["code"] == "forbidden"
         with pytest.raises(WebSocketDisconnect):
-            ws.receive_bytes()
+            ws.receive_text()
 
 
 def _sse(text: str) -> list[dict[str, Any]]:
@@ -141,7 +141,7 @@ def test_the_event_stream_resumes_from_its_cursor(world: World) -> None:
     # the same over a WebSocket, from a cursor
     with world.client.websocket_connect(f"/v1/events/ws?after={last}",
                                         headers=auth(world, "officer_b")) as ws:  # fmt: skip
-        assert orjson.loads(ws.receive_bytes()) == acked
+        assert orjson.loads(ws.receive_text()) == acked
     bad = world.client.get("/v1/events/stream?for_s=0",
                            headers={**auth(world, "officer_b"), "Last-Event-ID": "x"})  # fmt: skip
     assert bad.status_code == 400 and "Last-Event-ID" in bad.json()["error"]["message"]

@@ -12,7 +12,16 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from line_world import SECRET_LAT, SECRET_LON, SECRET_PLAN, World, make_world, plan_fc
+from line_world import (
+    SECRET_AIRCRAFT,
+    SECRET_CALLSIGN,
+    SECRET_LAT,
+    SECRET_LON,
+    SECRET_PLAN,
+    World,
+    make_world,
+    plan_fc,
+)
 
 CALLERS = ("anonymous", "malformed", "revoked_a", "expired_a", "admin", "officer_a",
            "officer_b", "officer_c", "feed_a", "observer_a")  # fmt: skip
@@ -77,12 +86,28 @@ ROUTES: dict[str, tuple[str, str, Body, str]] = {
                             "401 401 401 401 403 409 200 404 403 403"),
     "verify audit": ("GET", "/v1/audit/verify", _none,
                      "401 401 401 401 200 403 403 403 403 403"),
+    "push tracks": ("POST", "/v1/tracks", lambda w: {"states": [_state(w)]},
+                    "401 401 401 401 403 403 403 403 202 403"),
+    "tracks": ("GET", "/v1/tracks", _none, "401 401 401 401 403 200 200 200 403 200"),
+    "alerts": ("GET", "/v1/alerts", _none, "401 401 401 401 403 200 200 200 403 200"),
+    "alert": ("GET", "/v1/alerts/{alert}", _none, "401 401 401 401 403 200 200 404 403 200"),
+    "ack alert": ("POST", "/v1/alerts/{alert}/ack", _none,
+                  "401 401 401 401 403 200 200 404 403 403"),
+    "event stream": ("GET", "/v1/events/stream?for_s=0", _none,
+                     "401 401 401 401 403 200 200 200 403 200"),
+    "metrics": ("GET", "/v1/metrics", _none, "401 401 401 401 200 403 403 403 403 403"),
 }  # fmt: skip
+
+
+def _state(world: World) -> dict[str, Any]:
+    return {"id": "new-jet", "time_s": world.clock.now, "latitude_deg": 0.0, "longitude_deg": 0.0,
+            "altitude_ft": 10_000, "groundspeed_kt": 200, "track_deg": 0,
+            "vertical_rate_fpm": 0}  # fmt: skip
 
 
 def _path(world: World, template: str) -> str:
     return template.format(officer_c_key=world.key_ids["officer_c"], ab=world.agreement_ab,
-                           message_id=_hotline_ids(world)[1])  # fmt: skip
+                           message_id=_hotline_ids(world)[1], alert=world.alert_ab)  # fmt: skip
 
 
 def _hotline_ids(world: World) -> tuple[str, str]:
@@ -129,11 +154,7 @@ def test_the_table_names_every_route_of_the_api(world: World) -> None:
         if isinstance(r, APIRoute)
         for m in r.methods or ()
     }
-    tabled = {
-        (m, p.replace(SECRET_PLAN, "{plan_id}").replace("{officer_c_key}", "{key_id}")
-         .replace("{ab}", "{agreement_id}"))
-        for m, p, _, _ in ROUTES.values()
-    }  # fmt: skip
+    tabled = {(m, _shown(p)) for m, p, _, _ in ROUTES.values()}
     assert served == tabled
 
 
@@ -146,10 +167,17 @@ def access_table() -> str:
     """The table as markdown (docs/access.md holds it)."""
     lines = ["| route | " + " | ".join(CALLERS) + " |", "|---" * (len(CALLERS) + 1) + "|"]
     for name, (method, path, _, codes) in ROUTES.items():
-        shown = path.replace(SECRET_PLAN, "{plan_id}").replace("{officer_c_key}", "{key_id}")
-        shown = shown.replace("{ab}", "{agreement_id}")
-        lines.append(f"| {name}: `{method} {shown}` | " + " | ".join(codes.split()) + " |")
+        lines.append(f"| {name}: `{method} {_shown(path)}` | " + " | ".join(codes.split()) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _shown(path: str) -> str:
+    """A route of the table as the API names it."""
+    path = path.partition("?")[0].replace(SECRET_PLAN, "{plan_id}")
+    for mine, api in (("{officer_c_key}", "{key_id}"), ("{ab}", "{agreement_id}"),
+                      ("{alert}", "{alert_id}")):  # fmt: skip
+        path = path.replace(mine, api)
+    return path
 
 
 @pytest.mark.parametrize("route", list(ROUTES))
@@ -166,7 +194,8 @@ def test_each_caller_gets_what_the_table_says(world: World, route: str, who: str
         # nothing of party a's plan reaches a caller of another party, or none (but the
         # name it asked for itself)
         asked = SECRET_PLAN in path
-        for secret in (() if asked else (SECRET_PLAN,)) + (f"{SECRET_LON}", f"{SECRET_LAT}"):
+        secrets = (f"{SECRET_LON}", f"{SECRET_LAT}", SECRET_AIRCRAFT, SECRET_CALLSIGN)
+        for secret in (() if asked else (SECRET_PLAN,)) + secrets:
             assert secret not in r.text
 
 

@@ -36,9 +36,7 @@ class Ticker:
         """One beat: the watch, then the hotline's escalations."""
         started = time.perf_counter()
         self.line.live.tick()
-        escalate = getattr(getattr(self.line, "hotline", None), "escalate_due", None)
-        if escalate is not None:
-            escalate()
+        self.line.hotline.escalate_due()
         self.durations_s.append(time.perf_counter() - started)
         self.beats += 1
 

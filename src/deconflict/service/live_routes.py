@@ -122,7 +122,7 @@ async def _socket_caller(ws: WebSocket, line: Line) -> tuple[Caller, str] | None
             token = first["key"]
         return await run_in_threadpool(line.authenticate, token.strip()), token.strip()
     except (DeconflictError, orjson.JSONDecodeError) as e:
-        await ws.send_bytes(orjson.dumps(_error(AuthError(str(e)))))
+        await ws.send_text(orjson.dumps(_error(AuthError(str(e)))).decode())
         await ws.close(code=4401)
         return None
 
@@ -167,9 +167,9 @@ def install(app: FastAPI) -> None:
                     if not isinstance(body, dict) or set(body) != {"states"}:
                         raise InputError('a message is {"states": [...]}')
                     n = await run_in_threadpool(line.live.push, caller, body["states"])
-                    await ws.send_bytes(orjson.dumps({"accepted": n}))
+                    await ws.send_text(orjson.dumps({"accepted": n}).decode())
                 except DeconflictError as e:
-                    await ws.send_bytes(orjson.dumps(_error(e)))
+                    await ws.send_text(orjson.dumps(_error(e)).decode())
         except WebSocketDisconnect:
             return
 
@@ -276,9 +276,9 @@ def install(app: FastAPI) -> None:
             line.require(caller, Role.OFFICER, Role.OBSERVER)
             async for page in _events(line, caller, token, max(after, 0)):
                 for e in page or ():
-                    await ws.send_bytes(orjson.dumps(e))
+                    await ws.send_text(orjson.dumps(e).decode())
         except DeconflictError as e:
-            await ws.send_bytes(orjson.dumps(_error(e)))
+            await ws.send_text(orjson.dumps(_error(e)).decode())
             await ws.close(code=4403 if not isinstance(e, AuthError) else 4401)
         except WebSocketDisconnect:
             return
