@@ -69,21 +69,23 @@ class World:
 
 
 def make_world(url: str) -> World:
-    """Parties a, b, c, d: a and b in an agreement in force (safety, conflicts allowed),
-    a and d in a terminated one, c in none. Plans: a's secret plan, b's plan over it
+    """Parties a-f: a and b in an agreement in force (safety, conflicts allowed), a and e
+    in one in force at coordination, a and f in a suspended one, a and d in a terminated
+    one, c in none. Plans: a's secret plan, b's plan over it
     (acknowledged: accepted with conflicts), c's plan over it too (no agreement)."""
     from deconflict.store import open_store
 
     clock = Clock(1_795_600_000.0)
     line = Line(open_store(url), clock=clock)
-    for p in "abcd":
+    for p in "abcdef":
         line.add_party(OPERATOR, p, f"Party {p.upper()}")
     tokens: dict[str, str | None] = {"anonymous": None, "malformed": "not-a-key"}
     key_ids = {}
     for who, role, party in [
         ("admin", "admin", None), ("officer_a", "officer", "a"), ("officer_b", "officer", "b"),
         ("officer_c", "officer", "c"), ("feed_a", "feed", "a"), ("observer_a", "observer", "a"),
-        ("feed_b", "feed", "b"), ("feed_c", "feed", "c"),
+        ("feed_b", "feed", "b"), ("feed_c", "feed", "c"), ("officer_e", "officer", "e"),
+        ("officer_f", "officer", "f"),
         ("revoked_a", "officer", "a"),
     ]:  # fmt: skip
         info, token = line.create_key(OPERATOR, role, party, who)
@@ -94,6 +96,9 @@ def make_world(url: str) -> World:
     ab = line.make_agreement(OPERATOR, "a", "b", {"allow_plan_conflicts": True})
     ad = line.make_agreement(OPERATOR, "a", "d", {"sharing": "coordination"})
     line.change_agreement(OPERATOR, ad.agreement_id, 1, "terminated")
+    line.make_agreement(OPERATOR, "a", "e", {"sharing": "coordination"})
+    af = line.make_agreement(OPERATOR, "a", "f", {})
+    line.change_agreement(OPERATOR, af.agreement_id, 1, "suspended")
     clock.now += 60.0  # the expired key has expired
     world = World(line, TestClient(create_app(line)), tokens, key_ids, ab.agreement_id,
                   ad.agreement_id, clock)  # fmt: skip

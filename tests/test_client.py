@@ -58,24 +58,24 @@ def test_who_is_calling(world: World) -> None:
 
 def test_an_admin_runs_parties_keys_and_agreements(world: World) -> None:
     admin = _as(world, "admin")
-    assert admin.add_party("e", "Party E", ["Wing 9"])["members"] == ["Wing 9"]
-    assert [p["party_id"] for p in admin.parties()] == ["a", "b", "c", "d", "e"]
+    assert admin.add_party("g", "Party G", ["Wing 9"])["members"] == ["Wing 9"]
+    assert [p["party_id"] for p in admin.parties()] == ["a", "b", "c", "d", "e", "f", "g"]
     with _fails(409, "refused"):
-        admin.add_party("e", "again")
+        admin.add_party("g", "again")
     with _fails(400, "bad_request") as e:
         admin.add_party("E E", "bad name")
     assert "party_id" in e.value.message
-    made = admin.create_key("officer", "e", "e's officer")
-    assert made["token"].startswith("dk_") and made["party_id"] == "e"
-    officer_e = Client("http://testserver", made["token"], http=world.client)
-    assert officer_e.whoami()["party_id"] == "e"
-    assert [k["key_id"] for k in admin.keys("e")] == [made["key_id"]]
+    made = admin.create_key("officer", "g", "g's officer")
+    assert made["token"].startswith("dk_") and made["party_id"] == "g"
+    officer_g = Client("http://testserver", made["token"], http=world.client)
+    assert officer_g.whoami()["party_id"] == "g"
+    assert [k["key_id"] for k in admin.keys("g")] == [made["key_id"]]
     assert admin.revoke_key(made["key_id"])["revoked_s"] is not None
     with _fails(401, "unauthorized"):
-        officer_e.whoami()
+        officer_g.whoami()
     with _fails(404, "not_found"):
         admin.revoke_key("no/such key")  # quoted as one path segment
-    agreement = admin.make_agreement("c", "e", {"sharing": "coordination"})
+    agreement = admin.make_agreement("c", "g", {"sharing": "coordination"})
     assert agreement["status"] == "in_force" and agreement["version"] == 1
     aid = agreement["agreement_id"]
     assert aid in {a["agreement_id"] for a in admin.agreements()}

@@ -24,7 +24,7 @@ from line_world import (
 )
 
 CALLERS = ("anonymous", "malformed", "revoked_a", "expired_a", "admin", "officer_a",
-           "officer_b", "officer_c", "feed_a", "observer_a")  # fmt: skip
+           "officer_b", "officer_c", "feed_a", "observer_a", "officer_e", "officer_f")  # fmt: skip
 
 Body = Callable[[World], Any]
 
@@ -35,67 +35,69 @@ def _none(_: World) -> Any:
 
 #: route: (method, path, body, the status each caller gets, in the order of CALLERS)
 ROUTES: dict[str, tuple[str, str, Body, str]] = {
-    "health": ("GET", "/v1/health", _none, "200 200 200 200 200 200 200 200 200 200"),
-    "whoami": ("GET", "/v1/whoami", _none, "401 401 401 401 200 200 200 200 200 200"),
-    "add party": ("POST", "/v1/parties", lambda w: {"party_id": "e", "name": "E"},
-                  "401 401 401 401 201 403 403 403 403 403"),
-    "list parties": ("GET", "/v1/parties", _none, "401 401 401 401 200 200 200 200 403 200"),
+    "health": ("GET", "/v1/health", _none, "200 200 200 200 200 200 200 200 200 200 200 200"),
+    "whoami": ("GET", "/v1/whoami", _none, "401 401 401 401 200 200 200 200 200 200 200 200"),
+    "add party": ("POST", "/v1/parties", lambda w: {"party_id": "g", "name": "G"},
+                  "401 401 401 401 201 403 403 403 403 403 403 403"),
+    "list parties": ("GET", "/v1/parties", _none,
+                     "401 401 401 401 200 200 200 200 403 200 200 200"),
     "create key": ("POST", "/v1/keys", lambda w: {"role": "observer", "party_id": "a"},
-                   "401 401 401 401 201 403 403 403 403 403"),
-    "list keys": ("GET", "/v1/keys", _none, "401 401 401 401 200 403 403 403 403 403"),
+                   "401 401 401 401 201 403 403 403 403 403 403 403"),
+    "list keys": ("GET", "/v1/keys", _none, "401 401 401 401 200 403 403 403 403 403 403 403"),
     "revoke key": ("DELETE", "/v1/keys/{officer_c_key}", _none,
-                   "401 401 401 401 200 403 403 403 403 403"),
+                   "401 401 401 401 200 403 403 403 403 403 403 403"),
     "make agreement": ("POST", "/v1/agreements", lambda w: {"parties": ["b", "c"]},
-                       "401 401 401 401 201 403 403 403 403 403"),
+                       "401 401 401 401 201 403 403 403 403 403 403 403"),
     "list agreements": ("GET", "/v1/agreements", _none,
-                        "401 401 401 401 200 200 200 200 403 200"),
+                        "401 401 401 401 200 200 200 200 403 200 200 200"),
     "agreement": ("GET", "/v1/agreements/{ab}", _none,
-                  "401 401 401 401 200 200 200 404 403 200"),
+                  "401 401 401 401 200 200 200 404 403 200 404 404"),
     "change agreement": ("PATCH", "/v1/agreements/{ab}",
                          lambda w: {"version": 1, "status": "suspended"},
-                         "401 401 401 401 200 403 403 403 403 403"),
+                         "401 401 401 401 200 403 403 403 403 403 403 403"),
     "agreement history": ("GET", "/v1/agreements/{ab}/history", _none,
-                          "401 401 401 401 200 200 200 404 403 200"),
+                          "401 401 401 401 200 200 200 404 403 200 404 404"),
     "file plan": ("POST", "/v1/plans", lambda w: {"plan": plan_fc("new-plan", -40.0, 10.0)},
-                  "401 401 401 401 403 201 201 201 403 403"),
+                  "401 401 401 401 403 201 201 201 403 403 201 201"),
     "update plan": ("PUT", f"/v1/plans/{SECRET_PLAN}",
                     lambda w: {"plan": plan_fc(SECRET_PLAN, -40.0, 10.0), "version": 1},
-                    "401 401 401 401 403 201 404 404 403 403"),
-    "list plans": ("GET", "/v1/plans", _none, "401 401 401 401 403 200 200 200 403 200"),
+                    "401 401 401 401 403 201 404 404 403 403 404 404"),
+    "list plans": ("GET", "/v1/plans", _none, "401 401 401 401 403 200 200 200 403 200 200 200"),
     "plan": ("GET", f"/v1/plans/{SECRET_PLAN}", _none,
-             "401 401 401 401 403 200 404 404 403 200"),
+             "401 401 401 401 403 200 404 404 403 200 404 404"),
     "plan state": ("POST", f"/v1/plans/{SECRET_PLAN}/state", lambda w: {"state": "activated"},
-                   "401 401 401 401 403 200 404 404 403 403"),
+                   "401 401 401 401 403 200 404 404 403 403 404 404"),
     "cancel plan": ("DELETE", f"/v1/plans/{SECRET_PLAN}", _none,
-                    "401 401 401 401 403 200 404 404 403 403"),
-    "notices": ("GET", "/v1/notices", _none, "401 401 401 401 403 200 200 200 403 200"),
-    "events": ("GET", "/v1/events", _none, "401 401 401 401 403 200 200 200 403 200"),
+                    "401 401 401 401 403 200 404 404 403 403 404 404"),
+    "notices": ("GET", "/v1/notices", _none, "401 401 401 401 403 200 200 200 403 200 200 200"),
+    "events": ("GET", "/v1/events", _none, "401 401 401 401 403 200 200 200 403 200 200 200"),
     "hotline templates": ("GET", "/v1/hotline/templates", _none,
-                          "401 401 401 401 403 200 200 200 403 200"),
+                          "401 401 401 401 403 200 200 200 403 200 200 200"),
     "hotline threads": ("GET", "/v1/hotline/threads", _none,
-                        "401 401 401 401 403 200 200 200 403 200"),
+                        "401 401 401 401 403 200 200 200 403 200 200 200"),
     "send hotline message": ("POST", "/v1/hotline/messages", lambda w: _hotline_reply(w),
-                             "401 401 401 401 403 201 201 404 403 403"),
+                             "401 401 401 401 403 201 201 404 403 403 404 404"),
     "hotline messages": ("GET", "/v1/hotline/messages", _none,
-                         "401 401 401 401 403 200 200 200 403 200"),
+                         "401 401 401 401 403 200 200 200 403 200 200 200"),
     "hotline message": ("GET", "/v1/hotline/messages/{message_id}", _none,
-                        "401 401 401 401 403 200 200 404 403 200"),
+                        "401 401 401 401 403 200 200 404 403 200 404 404"),
     "read hotline message": ("POST", "/v1/hotline/messages/{message_id}/read", _none,
-                             "401 401 401 401 403 409 200 404 403 403"),
+                             "401 401 401 401 403 409 200 404 403 403 404 404"),
     "ack hotline message": ("POST", "/v1/hotline/messages/{message_id}/ack", _none,
-                            "401 401 401 401 403 409 200 404 403 403"),
+                            "401 401 401 401 403 409 200 404 403 403 404 404"),
     "verify audit": ("GET", "/v1/audit/verify", _none,
-                     "401 401 401 401 200 403 403 403 403 403"),
+                     "401 401 401 401 200 403 403 403 403 403 403 403"),
     "push tracks": ("POST", "/v1/tracks", lambda w: {"states": [_state(w)]},
-                    "401 401 401 401 403 403 403 403 202 403"),
-    "tracks": ("GET", "/v1/tracks", _none, "401 401 401 401 403 200 200 200 403 200"),
-    "alerts": ("GET", "/v1/alerts", _none, "401 401 401 401 403 200 200 200 403 200"),
-    "alert": ("GET", "/v1/alerts/{alert}", _none, "401 401 401 401 403 200 200 404 403 200"),
+                    "401 401 401 401 403 403 403 403 202 403 403 403"),
+    "tracks": ("GET", "/v1/tracks", _none, "401 401 401 401 403 200 200 200 403 200 200 200"),
+    "alerts": ("GET", "/v1/alerts", _none, "401 401 401 401 403 200 200 200 403 200 200 200"),
+    "alert": ("GET", "/v1/alerts/{alert}", _none,
+              "401 401 401 401 403 200 200 404 403 200 404 404"),
     "ack alert": ("POST", "/v1/alerts/{alert}/ack", _none,
-                  "401 401 401 401 403 200 200 404 403 403"),
+                  "401 401 401 401 403 200 200 404 403 403 404 404"),
     "event stream": ("GET", "/v1/events/stream?for_s=0", _none,
-                     "401 401 401 401 403 200 200 200 403 200"),
-    "metrics": ("GET", "/v1/metrics", _none, "401 401 401 401 200 403 403 403 403 403"),
+                     "401 401 401 401 403 200 200 200 403 200 200 200"),
+    "metrics": ("GET", "/v1/metrics", _none, "401 401 401 401 200 403 403 403 403 403 403 403"),
 }  # fmt: skip
 
 
@@ -194,19 +196,47 @@ def test_each_caller_gets_what_the_table_says(world: World, route: str, who: str
         # nothing of party a's plan reaches a caller of another party, or none (but the
         # name it asked for itself)
         asked = SECRET_PLAN in path
-        secrets = (f"{SECRET_LON}", f"{SECRET_LAT}", SECRET_AIRCRAFT, SECRET_CALLSIGN)
+        secrets: tuple[str, ...] = (f"{SECRET_LON}", f"{SECRET_LAT}")
+        if who != "officer_e":  # under coordination, a's tracks are e's to see
+            secrets += (SECRET_AIRCRAFT, SECRET_CALLSIGN)
         for secret in (() if asked else (SECRET_PLAN,)) + secrets:
             assert secret not in r.text
+
+
+def test_tracks_are_shared_under_coordination_only(world: World) -> None:
+    """e (coordination with a) sees a's aircraft in full; b (safety) and f (suspended) see
+    none of them, only their own (each test's line is new: its feeds push again)."""
+    for who, ident in (("feed_a", SECRET_AIRCRAFT), ("feed_b", "b-jet")):
+        r = world.call(who, "POST", "/v1/tracks", {"states": [{**_state(world), "id": ident}]})
+        assert r.status_code == 202, r.text
+    seen = {
+        who: {(t["party"], t["id"]) for t in world.call(who, "GET", "/v1/tracks").json()["tracks"]}
+        for who in ("officer_a", "officer_b", "officer_e", "officer_f", "observer_a")
+    }
+    assert seen["officer_e"] == {("a", SECRET_AIRCRAFT)}
+    assert seen["officer_b"] == {("b", "b-jet")}
+    assert seen["officer_f"] == set()
+    assert seen["officer_a"] == seen["observer_a"] == {("a", SECRET_AIRCRAFT)}
 
 
 def test_a_party_sees_only_itself_and_the_parties_it_has_agreements_with(world: World) -> None:
     seen = {
         who: sorted(p["party_id"] for p in world.call(who, "GET", "/v1/parties").json())
-        for who in ("admin", "officer_a", "officer_b", "officer_c", "observer_a")
+        for who in (
+            "admin",
+            "officer_a",
+            "officer_b",
+            "officer_c",
+            "observer_a",
+            "officer_e",
+            "officer_f",
+        )
     }
-    assert seen == {"admin": ["a", "b", "c", "d"], "officer_a": ["a", "b", "d"],
+    assert seen == {"admin": ["a", "b", "c", "d", "e", "f"],
+                    "officer_a": ["a", "b", "d", "e", "f"],
                     "officer_b": ["a", "b"], "officer_c": ["c"],
-                    "observer_a": ["a", "b", "d"]}  # fmt: skip
+                    "observer_a": ["a", "b", "d", "e", "f"], "officer_e": ["a", "e"],
+                    "officer_f": ["a", "f"]}  # fmt: skip
 
 
 def test_notices_under_safety_carry_the_region_only(world: World) -> None:

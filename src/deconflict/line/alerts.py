@@ -18,7 +18,7 @@ from deconflict.line import audit
 from deconflict.line.agreements import Agreement
 from deconflict.line.tracks import Track
 from deconflict.plans.notices import Sharing
-from deconflict.store.backend import Row, Tx
+from deconflict.store.backend import Row, Tx, chunks
 
 LEVELS = {0: "none", 1: "preventive", 2: "corrective", 3: "warning"}
 
@@ -150,51 +150,40 @@ def _row(r: AlertRecord) -> tuple[Any, ...]:
             r.end_reason, audit.canonical(r.detail))  # fmt: skip
 
 
-def save(tx: Tx, change: Change) -> None:
-    """Write a change of the watch (raised: a new row; else the row updated)."""
-    r = change.record
-    if change.kind == "raised":
-        tx.run(f"INSERT INTO alerts ({_COLUMNS}) VALUES ({', '.join('?' * 14)})", _row(r))
-    else:
-        tx.run(
-            "UPDATE alerts SET sharing = ?, level = ?, max_level = ?, updated_s = ?, "
-            "ended_s = ?, end_reason = ?, detail = ? WHERE alert_id = ?",
-            (str(r.sharing), r.level, r.max_level, r.updated_s, r.ended_s, r.end_reason,
-             audit.canonical(r.detail), r.alert_id),
-        )  # fmt: skip
+def save_many(tx: Tx, changes: Sequence[Change]) -> None:
+    """Write changes of the watch: a new row for each alert raised, the row of each other
+    one updated."""
+    tx.insert("alerts", [c.strip() for c in _COLUMNS.split(",")],
+              [_row(c.record) for c in changes if c.kind == "raised"])  # fmt: skip
+    tx.rows_each(
+        "UPDATE alerts SET sharing = ?, level = ?, max_level = ?, updated_s = ?, "
+        "ended_s = ?, end_reason = ?, detail = ? WHERE alert_id = ? RETURNING alert_id",
+        [(str(r.sharing), r.level, r.max_level, r.updated_s, r.ended_s, r.end_reason,
+          audit.canonical(r.detail), r.alert_id)
+         for r in (c.record for c in changes if c.kind != "raised")],
+    )  # fmt: skip
+
+
+def acks_of(tx: Tx, alert_ids: Sequence[str]) -> dict[str, tuple[Ack, ...]]:
+    """The acknowledgements of these alerts, in the order they were made."""
+    found: dict[str, list[Ack]] = {}
+    for part in chunks(alert_ids, 500):
+        for aid, party, actor, at in tx.rows(
+            "SELECT alert_id, party_id, actor, at_s FROM alert_acks WHERE alert_id IN "
+            f"({', '.join('?' * len(part))}) ORDER BY at_s, party_id",
+            part,
+        ):
+            found.setdefault(aid, []).append(Ack(party, actor, at))
+    return {aid: tuple(acks) for aid, acks in found.items()}
 
 
 def _records(tx: Tx, rows: list[Row]) -> list[AlertRecord]:
-    if not rows:
-        return []
-    ids = [r[0] for r in rows]
-    acks: dict[str, list[Ack]] = {}
-    for aid, party, actor, at in tx.rows(
-        "SELECT alert_id, party_id, actor, at_s FROM alert_acks WHERE alert_id IN "
-        f"({', '.join('?' * len(ids))}) ORDER BY at_s, party_id",
-        ids,
-    ):
-        acks.setdefault(aid, []).append(Ack(party, actor, at))
+    acks = acks_of(tx, [r[0] for r in rows])
     return [
-        AlertRecord(
-            aid,
-            ag,
-            Sharing(sh),
-            pa,
-            xa,
-            pb,
-            xb,
-            int(lv),
-            int(mx),
-            rs,
-            us,
-            es,
-            er,
-            json.loads(d),
-            tuple(acks.get(aid, ())),
-        )
+        AlertRecord(aid, ag, Sharing(sh), pa, xa, pb, xb, int(lv), int(mx), rs, us, es, er,
+                    json.loads(d), acks.get(aid, ()))
         for aid, ag, sh, pa, xa, pb, xb, lv, mx, rs, us, es, er, d in rows
-    ]
+    ]  # fmt: skip
 
 
 def load_open(tx: Tx) -> list[AlertRecord]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,16 +59,24 @@ def record_sha256(prev: str, seq: int, at_s: float, kind: str, actor: str, body:
 def append(tx: Tx, at_s: float, kind: str, actor: str, body: Any) -> Receipt:
     """Append a record in the transaction ``tx`` (writers are serialised: the last record
     read is the last one)."""
+    return append_many(tx, [(at_s, kind, actor, body)])[0]
+
+
+def append_many(tx: Tx, records: Sequence[tuple[float, str, str, Any]]) -> list[Receipt]:
+    """Append records ``(at_s, kind, actor, body)`` in order, in one insert."""
+    if not records:
+        return []
     last = tx.rows("SELECT seq, sha256 FROM audit ORDER BY seq DESC LIMIT 1")
     seq, prev = (int(last[0][0]) + 1, str(last[0][1])) if last else (1, GENESIS)
-    text = canonical(body)
-    sha = record_sha256(prev, seq, at_s, kind, actor, text)
-    tx.run(
-        "INSERT INTO audit (seq, at_s, kind, actor, body, prev_sha256, sha256) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (seq, float(at_s), kind, actor, text, prev, sha),
-    )
-    return Receipt(seq, sha)
+    rows, receipts = [], []
+    for at_s, kind, actor, body in records:
+        text = canonical(body)
+        sha = record_sha256(prev, seq, at_s, kind, actor, text)
+        rows.append((seq, float(at_s), kind, actor, text, prev, sha))
+        receipts.append(Receipt(seq, sha))
+        seq, prev = seq + 1, sha
+    tx.insert("audit", ("seq", "at_s", "kind", "actor", "body", "prev_sha256", "sha256"), rows)
+    return receipts
 
 
 #: how far a record's number is looked for, when it does not match its hash

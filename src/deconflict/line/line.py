@@ -188,13 +188,21 @@ class Line:
 
     @staticmethod
     def tell(tx: Tx, party_id: str, at_s: float, kind: str, body: Mapping[str, Any]) -> int:
-        last = tx.rows("SELECT COALESCE(MAX(event_id), 0) FROM events")[0][0]
-        event_id = int(last) + 1
-        tx.run(
-            "INSERT INTO events (event_id, party_id, at_s, kind, body) VALUES (?, ?, ?, ?, ?)",
-            (event_id, party_id, at_s, kind, audit.canonical(body)),
-        )
-        return event_id
+        """Tell a party an event, in the transaction ``tx``; its event id."""
+        return Line.tell_many(tx, [(party_id, at_s, kind, body)])[0]
+
+    @staticmethod
+    def tell_many(tx: Tx, events: Sequence[tuple[str, float, str, Mapping[str, Any]]]) -> list[int]:
+        """Tell events ``(party_id, at_s, kind, body)`` in order, in one insert."""
+        if not events:
+            return []
+        first = int(tx.rows("SELECT COALESCE(MAX(event_id), 0) FROM events")[0][0]) + 1
+        rows = [
+            (first + k, party, at_s, kind, audit.canonical(body))
+            for k, (party, at_s, kind, body) in enumerate(events)
+        ]
+        tx.insert("events", ("event_id", "party_id", "at_s", "kind", "body"), rows)
+        return [first + k for k in range(len(rows))]
 
     def record_change(
         self, caller: Caller, kind: str, work: Callable[[Tx, float], dict[str, Any]]

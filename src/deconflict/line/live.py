@@ -76,7 +76,7 @@ class Live:
             if changes:
 
                 def write(tx: Tx) -> list[Change]:
-                    return [self._record(tx, change, now) for change in changes]
+                    return self._record(tx, changes, now)
 
                 try:
                     changes = self.line.store.write(write)
@@ -87,18 +87,23 @@ class Live:
                 self.line.notify()
         return changes
 
-    def _record(self, tx: Tx, change: Change, now_s: float) -> Change:
-        """Write a change, with the acknowledgements made meanwhile; the change written."""
-        record = change.record
-        if change.kind != "raised":  # the acknowledgements made meanwhile
-            stored = alerts.load_one(tx, record.alert_id)
-            record = replace(record, acks=stored.acks if stored else ())
-        alerts.save(tx, Change(change.kind, record))
-        audit.append(tx, now_s, f"alert.{change.kind}", WATCH_ACTOR, record.as_json())
-        for party in record.parties:
-            self.line.tell(tx, party, now_s, "alert", {"change": change.kind,
-                                                      **record.view(party)})  # fmt: skip
-        return Change(change.kind, record)
+    def _record(self, tx: Tx, changes: list[Change], now_s: float) -> list[Change]:
+        """Write the changes of a beat, with the acknowledgements made meanwhile, their
+        audit records and the events of both parties; the changes written."""
+        acks = alerts.acks_of(tx, [c.record.alert_id for c in changes if c.kind != "raised"])
+        written = [
+            c if c.kind == "raised"
+            else Change(c.kind, replace(c.record, acks=acks.get(c.record.alert_id, ())))
+            for c in changes
+        ]  # fmt: skip
+        alerts.save_many(tx, written)
+        audit.append_many(tx, [(now_s, f"alert.{c.kind}", WATCH_ACTOR, c.record.as_json())
+                               for c in written])  # fmt: skip
+        self.line.tell_many(tx, [
+            (party, now_s, "alert", {"change": c.kind, **c.record.view(party)})
+            for c in written for party in c.record.parties
+        ])  # fmt: skip
+        return written
 
     # -- alerts for the parties -------------------------------------------------------
 

@@ -30,7 +30,7 @@ from deconflict.alerting.engine import Alerts
 from deconflict.alerting.stream import StreamAlerting
 from deconflict.line.agreements import Agreement, AgreementStatus
 from deconflict.line.alerts import AlertRecord, Change
-from deconflict.line.tracks import STALE_S, tracks_of
+from deconflict.line.tracks import STALE_S, Track, tracks_of
 from deconflict.states import StateVectors
 from deconflict.tactical.engine import Criteria, prepare, snapshot_conflicts
 from deconflict.units import m_to_ft, m_to_nm
@@ -150,13 +150,16 @@ class Watch:
     ) -> list[Change]:
         changes: list[Change] = []
         for key, sit in sorted(found.items()):
-            tracks = tracks_of(snapshot, sit.rows)
-            detail = {"tracks": [t.as_json() for t in tracks], "conflict": sit.conflict,
-                      "alerting": sit.alerting}  # fmt: skip
             was = self.open.get(key)
             if was is None:
+                tracks = tracks_of(snapshot, sit.rows)
                 record = AlertRecord.raised(
-                    uuid.uuid4().hex[:16], sit.agreement, tracks, sit.level, now_s, detail
+                    uuid.uuid4().hex[:16],
+                    sit.agreement,
+                    tracks,
+                    sit.level,
+                    now_s,
+                    _detail(tracks, sit),
                 )
                 self.open[key] = _Open(record)
                 changes.append(Change("raised", record))
@@ -169,7 +172,8 @@ class Watch:
             ):  # fmt: skip
                 was.record = replace(
                     before, level=sit.level, max_level=max(before.max_level, sit.level),
-                    updated_s=now_s, detail=detail, sharing=sit.agreement.terms.sharing,
+                    updated_s=now_s, detail=_detail(tracks_of(snapshot, sit.rows), sit),
+                    sharing=sit.agreement.terms.sharing,
                 )  # fmt: skip
                 changes.append(Change("updated", was.record))
         seen = set(snapshot.id.tolist())
@@ -188,6 +192,12 @@ class Watch:
             ended = replace(was.record, ended_s=now_s, updated_s=now_s, end_reason=why, level=0)
             changes.append(Change("ended", ended))
         return changes
+
+
+def _detail(tracks: list[Track], sit: _Situation) -> dict[str, Any]:
+    """What an alert keeps of the moment it changed: both tracks and the geometry."""
+    return {"tracks": [t.as_json() for t in tracks], "conflict": sit.conflict,
+            "alerting": sit.alerting}  # fmt: skip
 
 
 def _finite(x: Any) -> float | None:
