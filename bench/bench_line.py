@@ -5,8 +5,10 @@ parties a, b, c, d with agreements a-b and c-d (``safety``) and a-c and b-d
 (``coordination``), 5 NM / 1,000 ft over 300 s and DO-365B alerting. One feeder process
 per party moves its aircraft (great circles at 250-500 kt, flight levels 100-400, a few
 climbing or descending) over a continent-sized box and pushes all their states once a
-second, in batches of 2,500, each feeder at its own phase within the second. One listener
-per party follows its event stream (server-sent events) with an officer's key.
+second, in batches of 2,500, each feeder at its own phase within the second (1/8, 3/8, 5/8
+and 7/8 s: none on a beat). One listener process per party follows its event stream
+(server-sent events) with an officer's key. Each backend runs with each beat asked for
+(``--tick-s``: the line's default 0.5 s, and 1 s).
 
 Measured:
 - **states/s**: the states accepted (202) per second of the run, against those offered;
@@ -17,7 +19,7 @@ Measured:
 - **CPU and memory** of the server process (``/proc``), beside the feeders'.
 
     python bench/bench_line.py --out docs/benchmarks.md     # part of `make bench`
-    python bench/bench_line.py --aircraft 2000 --duration-s 30 --backends sqlite   # a look
+    python bench/bench_line.py --aircraft 2000 --duration-s 30 --backends sqlite --tick-s 1
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -137,25 +138,27 @@ def feeder(base_url: str, token: str, party: str, n: int, seed: int, phase_s: fl
 # -- listeners ----------------------------------------------------------------------------
 
 
-@dataclass
-class Heard:
-    """What a party's listener got: (alert id, change, beat time, own aircraft, when)."""
-
-    rows: list[tuple[str, str, float, str, float]] = field(default_factory=list)
-    events: int = 0
+Heard = list[tuple[str, str, float, str, float]]
+"""What a party's listener got: (alert id, change, beat time, own aircraft, when)."""
 
 
-def listen(base_url: str, token: str, heard: Heard, stop: threading.Event) -> None:
-    with Client(base_url, token, timeout_s=60.0) as client:
-        for event in client.follow(after=0):
-            now = time.time()
-            heard.events += 1
-            body = event["body"]
-            if event["kind"] == "alert" and body.get("change") in ("raised", "updated"):
-                heard.rows.append((body["alert_id"], body["change"], body["updated_s"],
-                                   body["own"]["id"], now))  # fmt: skip
-            if stop.is_set():
-                return
+def listen(base_url: str, token: str, until_s: float, out: Any) -> None:
+    """Follow a party's event stream until ``until_s`` (in a process of its own, so that
+    the time an event is received is not the time another listener let it run)."""
+    heard: Heard = []
+
+    def follow() -> None:
+        with Client(base_url, token, timeout_s=60.0) as client:
+            for event in client.follow(after=0):
+                now = time.time()
+                body = event["body"]
+                if event["kind"] == "alert" and body.get("change") in ("raised", "updated"):
+                    heard.append((body["alert_id"], body["change"], body["updated_s"],
+                                  body["own"]["id"], now))  # fmt: skip
+
+    threading.Thread(target=follow, daemon=True).start()
+    time.sleep(max(0.0, until_s - time.time()))
+    out.put(list(heard))
 
 
 # -- the server's process -----------------------------------------------------------------
@@ -170,15 +173,16 @@ def proc_usage(pid: int) -> tuple[float, float, float]:
     return cpu, int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
 
-def run(name: str, url: str, args: argparse.Namespace) -> str:
+def run(name: str, url: str, args: argparse.Namespace, tmp: Path) -> str:
     tokens = set_up(url)
+    errors = (tmp / "server.err").open("w")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("deconflict")), "serve", "--db", url, "--port",
          str(port),
-         "--rate-limit", "0", "--tick-s", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+         "--rate-limit", "0", "--tick-s", str(args.tick_s)],
+        stdout=subprocess.DEVNULL, stderr=errors, text=True,
     )  # fmt: skip
     try:
         with Client(base, tokens["admin"], timeout_s=5.0) as admin:
@@ -188,22 +192,25 @@ def run(name: str, url: str, args: argparse.Namespace) -> str:
                     break
                 except Exception:
                     if server.poll() is not None:
-                        raise SystemExit(f"the server stopped: {server.communicate()[1]}") from None
+                        errors.close()
+                        said = (tmp / "server.err").read_text()[-2000:]
+                        raise SystemExit(f"the server stopped: {said}") from None
                     time.sleep(0.1)
-        heard = {p: Heard() for p in PARTIES}
-        stop = threading.Event()
-        listeners = [threading.Thread(target=listen, args=(base, tokens[f"officer_{p}"],
-                                                           heard[p], stop), daemon=True)
-                     for p in PARTIES]  # fmt: skip
-        for t in listeners:
-            t.start()
         cpu0 = proc_usage(server.pid)[0]
         start = math.floor(time.time()) + 3.0
         out: Any = multiprocessing.Queue()
+        heard_q: dict[str, Any] = {p: multiprocessing.Queue() for p in PARTIES}
+        listeners = [
+            multiprocessing.Process(target=listen, args=(
+                base, tokens[f"officer_{p}"], start + args.duration_s + 5.0, heard_q[p]))
+            for p in PARTIES
+        ]  # fmt: skip
+        for t in listeners:
+            t.start()
         per = args.aircraft // len(PARTIES)
         feeders = [
             multiprocessing.Process(target=feeder, args=(
-                base, tokens[f"feed_{p}"], p, per, k, k / len(PARTIES), start,
+                base, tokens[f"feed_{p}"], p, per, k, (k + 0.5) / len(PARTIES), start,
                 args.duration_s, out))
             for k, p in enumerate(PARTIES)
         ]  # fmt: skip
@@ -219,8 +226,9 @@ def run(name: str, url: str, args: argparse.Namespace) -> str:
         for f in feeders:
             f.join()
         cpu1, _, peak = proc_usage(server.pid)
-        time.sleep(3.0)  # the last beats' events
-        stop.set()
+        heard = {p: heard_q[p].get(timeout=60) for p in PARTIES}
+        for t in listeners:
+            t.join()
         with Client(base, tokens["admin"], timeout_s=10.0) as admin:
             metrics = admin.request("GET", "/v1/metrics")
     finally:
@@ -229,6 +237,7 @@ def run(name: str, url: str, args: argparse.Namespace) -> str:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
+        errors.close()
     return summarise(name, args, logs, heard, metrics, cpu1 - cpu0, rss, peak)
 
 
@@ -244,24 +253,33 @@ def summarise(name: str, args: argparse.Namespace, logs: dict[str, list[Any]],
         str, set[str]
     ] = {}  # the alert's two parties, from the two listeners' own aircraft
     for p, h in heard.items():
-        for alert_id, *_ in h.rows:
+        for alert_id, *_ in h:
             party_of.setdefault(alert_id, set()).add(p)
-    latency = []
+    latency, waited = [], []
     first = max(float(t[0]) for t in sent.values())  # every party is on the board
     last = min(float(t[-1]) for t in sent.values())  # and no feeder has stopped yet
     for h in heard.values():
-        for alert_id, _, beat_s, _, got in h.rows:
+        for alert_id, _, beat_s, _, got in h:
             if not first < beat_s <= last:
                 continue
             parties = party_of[alert_id]
             # the latest state each aircraft had sent before the beat
             cause = max(float(sent[p][np.searchsorted(sent[p], beat_s) - 1]) for p in parties)
             latency.append(got - cause)
+            waited.append(beat_s - cause)
     latency.sort()
+    if latency:
+        w = np.quantile(waited, [0.5, 0.99])
+        d = np.quantile(np.array(latency) - np.sort(waited), [0.5, 0.99])
+        print(
+            f"  {name}: from the state to the beat {w[0]:.2f} / {w[1]:.2f} s, "
+            f"from the beat to delivery (roughly) {d[0]:.2f} / {d[1]:.2f} s",
+            file=sys.stderr,
+        )
     q = np.quantile(latency, [0.5, 0.99]) if latency else [math.nan, math.nan]
     beats = metrics["beat_s"]
     return (
-        f"| {name} | {args.aircraft:,} | {args.duration_s:.0f} s | "
+        f"| {name} | {args.aircraft:,} | {args.tick_s:g} s | {args.duration_s:.0f} s | "
         f"{accepted / args.duration_s:,.0f} of {offered / args.duration_s:,.0f} | "
         f"{len(latency):,} | {q[0]:.2f} / {q[1]:.2f} s | "
         f"{beats['p50']:.2f} / {beats['p99']:.2f} s | "
@@ -276,32 +294,38 @@ def main() -> None:
     )
     parser.add_argument("--aircraft", type=int, default=20_000)
     parser.add_argument("--duration-s", type=float, default=300.0)
+    parser.add_argument("--tick-s", default="0.5,1",
+                        help="the beats to run with (serve --tick-s), comma-separated")  # fmt: skip
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rows = []
     for backend in args.backends.split(","):
-        with tempfile.TemporaryDirectory(prefix="deconflict-bench-") as tmp:
-            if backend == "sqlite":
-                rows.append(run("SQLite", f"sqlite:///{tmp}/line.db", args))
-            elif backend == "postgresql":
-                from pg import PostgresServer, PostgresUnavailableError
+        for tick_s in (float(t) for t in args.tick_s.split(",")):
+            run_args = argparse.Namespace(**{**vars(args), "tick_s": tick_s})
+            with tempfile.TemporaryDirectory(prefix="deconflict-bench-") as tmp:
+                if backend == "sqlite":
+                    url = f"sqlite:///{tmp}/line.db"
+                    rows.append(run("SQLite", url, run_args, Path(tmp)))
+                elif backend == "postgresql":
+                    from pg import PostgresServer, PostgresUnavailableError
 
-                try:
-                    server = PostgresServer.start()
-                except PostgresUnavailableError as e:
-                    rows.append(f"| PostgreSQL | not run: {e} | | | | | | | |")
-                    continue
-                with server, server.fresh_database() as url:
-                    rows.append(run("PostgreSQL 15 (test server, fsync off)", url, args))
+                    try:
+                        server = PostgresServer.start()
+                    except PostgresUnavailableError as e:
+                        rows.append(f"| PostgreSQL | not run: {e} | | | | | | | | |")
+                        continue
+                    with server, server.fresh_database() as url:
+                        name = "PostgreSQL 15 (test server, fsync off)"
+                        rows.append(run(name, url, run_args, Path(tmp)))
     table = "\n".join([
         f"Command: `python bench/bench_line.py --aircraft {args.aircraft} --duration-s "
-        f"{args.duration_s:.0f}` ({os.cpu_count()} cores; server, feeders and listeners on "
-        "the same machine).\n",
-        "| store | aircraft | run | states/s accepted of offered | alerts delivered "
+        f"{args.duration_s:.0f} --tick-s {args.tick_s} --backends {args.backends}` "
+        f"({os.cpu_count()} cores; server, feeders and listeners on the same machine).\n",
+        "| store | aircraft | beat | run | states/s accepted of offered | alerts delivered "
         "| alert latency p50 / p99 | beat p50 / p99 | server CPU | server RSS median / peak "
         "| feeders late median / max |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ])  # fmt: skip
     print(table)

@@ -53,9 +53,10 @@ def _json(value: Any) -> None:
                    "after its burst; 0 turns the limit off.")  # fmt: skip
 @click.option("--burst", default=200, show_default=True, type=click.IntRange(1, 10**6),
               help="Requests a client may make at once.")  # fmt: skip
-@click.option("--tick-s", default=1.0, show_default=True, type=click.FloatRange(0.05, 60.0),
-              help="Seconds between two assessments of the live tracks "
-                   "(and the hotline's escalations).")  # fmt: skip
+@click.option("--tick-s", default=0.5, show_default=True, type=click.FloatRange(0.05, 60.0),
+              help="Seconds between two assessments of the live tracks (and the hotline's "
+                   "escalations); the alerts' M-of-N filter spans the same seconds whatever "
+                   "it is.")  # fmt: skip
 def serve_command(
     db: str | None, host: str, port: int, rate_per_s: float, burst: int, tick_s: float
 ) -> None:

@@ -29,8 +29,12 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx2
+import orjson
 
 from deconflict.errors import DeconflictError
+
+#: numbers of numpy (e.g. a state's columns) are sent as plain JSON numbers
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 #: the most states one push may carry (``POST /v1/tracks`` and the socket)
 MAX_STATES_PER_PUSH = 10_000
@@ -172,8 +176,11 @@ class Client:
 
     # -- plumbing ---------------------------------------------------------------------
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"} if self.key else {}
+    def _headers(self, json_body: bool = False) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        if json_body:
+            headers["Content-Type"] = "application/json"
+        return headers
 
     def _url(self, path: str) -> str:
         return self.base_url + path
@@ -189,7 +196,8 @@ class Client:
         """The JSON answer of ``METHOD path``; :class:`ApiError` for an error answer."""
         try:
             r = self._http.request(
-                method, self._url(path), json=json_body, headers=self._headers(),
+                method, self._url(path), headers=self._headers(json_body is not None),
+                content=None if json_body is None else orjson.dumps(json_body, option=_NUMPY),
                 params={k: v for k, v in (params or {}).items() if v is not None},
                 **self._timeout,
             )  # fmt: skip
@@ -494,7 +502,7 @@ class Client:
 
 def _event_of(sse: httpx2.ServerSentEvent) -> dict[str, Any]:
     try:
-        event = json.loads(sse.data)
+        event = orjson.loads(sse.data)
         if isinstance(event, dict):
             event["event_id"] = int(event.get("event_id", sse.id))
             return event
@@ -516,7 +524,9 @@ class TrackSocket:
 
     def push(self, states: Sequence[Mapping[str, Any]]) -> int:
         """Push states; how many the line accepted (:class:`ApiError` when it refused)."""
-        self._socket.send_text(json.dumps({"states": [dict(s) for s in states]}))
+        self._socket.send_text(
+            orjson.dumps({"states": [dict(s) for s in states]}, option=_NUMPY).decode()
+        )
         answer = self._socket.receive_text()
         try:
             body = json.loads(answer)

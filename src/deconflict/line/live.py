@@ -40,6 +40,13 @@ class Live:
         self._tick_lock = threading.Lock()
         self.watch.resume(line.store.read(alerts.load_open), line.clock())
 
+    def set_beat(self, beat_s: float) -> None:
+        """Assess every ``beat_s`` from now on (the hysteresis starts again if it changes)."""
+        with self._tick_lock:
+            if beat_s != self.watch.beat_s:
+                self.watch.beat_s = beat_s
+                self.watch.streams.clear()
+
     # -- feeds ------------------------------------------------------------------------
 
     def push(self, caller: Caller, items: object) -> int:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from deconflict.alerting.config import load_config
+from deconflict.alerting.config import AlertingConfig, load_config
 from deconflict.alerting.engine import Alerts
 from deconflict.alerting.stream import StreamAlerting
 from deconflict.line.agreements import Agreement, AgreementStatus
@@ -65,6 +65,9 @@ class Watch:
 
     streams: dict[str, StreamAlerting] = field(default_factory=dict)
     open: dict[tuple[str, str], _Open] = field(default_factory=dict)
+    #: the time between two assessments (the hysteresis's M of N samples span as many
+    #: seconds whatever it is: ``at_rate``)
+    beat_s: float = 1.0
 
     def resume(self, records: Iterable[AlertRecord], now_s: float) -> None:
         """Follow alerts left open by a line that stopped."""
@@ -109,7 +112,9 @@ class Watch:
         for (config,), members in _groups(in_force, lambda a: (a.terms.alerting,)):
             stream = self.streams.get(config)
             if stream is None:
-                stream = self.streams[config] = StreamAlerting(load_config(config))
+                stream = self.streams[config] = StreamAlerting(
+                    at_rate(load_config(config), self.beat_s)
+                )
             rows = stream.step(now_s, snapshot.take(_members(snapshot, members)))
             self._levels(found, by_pair, snapshot, row_of, rows)
         return self._changes(now_s, snapshot, found, by_pair)
@@ -192,6 +197,17 @@ class Watch:
             ended = replace(was.record, ended_s=now_s, updated_s=now_s, end_reason=why, level=0)
             changes.append(Change("ended", ended))
         return changes
+
+
+def at_rate(config: AlertingConfig, beat_s: float) -> AlertingConfig:
+    """The configuration for assessments every ``beat_s``: its M of N samples, given for
+    one a second (DAIDALUS's rate), scaled to span the same seconds (2 of 4 at 1 s is 4 of
+    8 at 0.5 s). Persistence and hysteresis are times already."""
+    if beat_s == 1.0:
+        return config
+    per_s = 1.0 / beat_s
+    return replace(config, m=max(1, round(config.m * per_s)),
+                   n=max(1, round(config.n * per_s)))  # fmt: skip
 
 
 def _detail(tracks: list[Track], sit: _Situation) -> dict[str, Any]:

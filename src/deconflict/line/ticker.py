@@ -26,6 +26,7 @@ class Ticker:
         if not 0.05 <= period_s <= 60.0:
             raise ValueError(f"the period must be in [0.05, 60] s, not {period_s}")
         self.line, self.period_s = line, period_s
+        line.live.set_beat(period_s)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         #: how long the last beats took (s), for the service's metrics
