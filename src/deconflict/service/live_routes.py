@@ -98,6 +98,17 @@ async def _events(
             await waker.wait(POLL_S if for_s is None else min(POLL_S, for_s))
 
 
+def _states_of(text: str | bytes, what: str) -> object:
+    """The states of a feed's ``{"states": [...]}`` (a body or a socket's message)."""
+    try:
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        raise InputError(f"{what} is not JSON ({e})") from None
+    if not isinstance(body, dict) or set(body) != {"states"}:
+        raise InputError(f'{what} is {{"states": [...]}}')
+    return body["states"]
+
+
 def _cursor(after: int | None, last_event_id: str | None) -> int:
     if after is not None:
         return after
@@ -137,13 +148,8 @@ def install(app: FastAPI) -> None:
         "groundspeed_kt", "track_deg", "vertical_rate_fpm", "callsign"?, "onground"?}]}``.
         One bad state refuses the batch (400, naming it)."""
         line.require(caller, Role.FEED)  # before the body is read
-        try:
-            body = orjson.loads(await request.body())
-        except orjson.JSONDecodeError as e:
-            raise InputError(f"the body is not JSON ({e})") from None
-        if not isinstance(body, dict) or set(body) != {"states"}:
-            raise InputError('the body is {"states": [...]}')
-        return {"accepted": await run_in_threadpool(line.live.push, caller, body["states"])}
+        states = _states_of(await request.body(), "the body")
+        return {"accepted": await run_in_threadpool(line.live.push, caller, states)}
 
     @app.websocket("/v1/tracks/ws")
     async def tracks_socket(ws: WebSocket) -> None:
@@ -160,13 +166,8 @@ def install(app: FastAPI) -> None:
                 try:
                     if len(text) > MAX_MESSAGE_BYTES:
                         raise InputError(f"a message is at most {MAX_MESSAGE_BYTES} bytes")
-                    try:
-                        body = orjson.loads(text)
-                    except orjson.JSONDecodeError as e:
-                        raise InputError(f"the message is not JSON ({e})") from None
-                    if not isinstance(body, dict) or set(body) != {"states"}:
-                        raise InputError('a message is {"states": [...]}')
-                    n = await run_in_threadpool(line.live.push, caller, body["states"])
+                    states = _states_of(text, "the message")
+                    n = await run_in_threadpool(line.live.push, caller, states)
                     await ws.send_text(orjson.dumps({"accepted": n}).decode())
                 except DeconflictError as e:
                     await ws.send_text(orjson.dumps(_error(e)).decode())
