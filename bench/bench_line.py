@@ -84,8 +84,8 @@ def set_up(url: str) -> dict[str, str]:
 def feeder(base_url: str, token: str, party: str, n: int, seed: int, phase_s: float,
            start_s: float, duration_s: float, out: Any) -> None:  # fmt: skip
     """Fly ``n`` aircraft and push all their states every second at ``phase_s`` past
-    the second, from ``start_s`` for ``duration_s``; put (second, send start, accepted,
-    offered, seconds late) of each second on ``out``."""
+    the second, from ``start_s`` for ``duration_s``; put (second, the start of each batch's
+    sending, accepted, offered, seconds late) of each second on ``out``."""
     rng = np.random.default_rng(seed)
     lat = np.radians(rng.uniform(*LAT_DEG, n))
     lon = np.radians(rng.uniform(*LON_DEG, n))
@@ -124,13 +124,14 @@ def feeder(base_url: str, token: str, party: str, n: int, seed: int, phase_s: fl
                     strict=True,
                 )
             ]  # fmt: skip
-            accepted = 0
+            accepted, starts = 0, []
             for k in range(0, n, BATCH):
+                starts.append(time.time())
                 try:
                     accepted += client.push_tracks(states[k : k + BATCH])
                 except Exception as e:  # counted as not accepted; the run goes on
                     print(f"feeder {party}: {e}", file=sys.stderr)
-            log.append((second, now, accepted, n, max(late, 0.0)))
+            log.append((second, starts, accepted, n, max(late, 0.0)))
             second += 1
     out.put((party, log))
 
@@ -247,33 +248,34 @@ def summarise(name: str, args: argparse.Namespace, logs: dict[str, list[Any]],
     accepted = sum(a for log in logs.values() for _, _, a, _, _ in log)
     offered = sum(n for log in logs.values() for _, _, _, n, _ in log)
     late = [lt for log in logs.values() for *_, lt in log]
-    # when each party's feeder began to send each second's states
-    sent = {p: np.array(sorted(t for _, t, _, _, _ in log)) for p, log in logs.items()}
-    party_of: dict[
-        str, set[str]
-    ] = {}  # the alert's two parties, from the two listeners' own aircraft
+    # when each party's feeder began to send each batch, second after second
+    sent = {p: np.array([starts for _, starts, _, _, _ in sorted(log, key=lambda r: r[0])])
+            for p, log in logs.items()}  # fmt: skip
+    aircraft: dict[str, dict[str, str]] = {}  # each alert's aircraft, by party
     for p, h in heard.items():
-        for alert_id, *_ in h:
-            party_of.setdefault(alert_id, set()).add(p)
-    latency, waited = [], []
-    first = max(float(t[0]) for t in sent.values())  # every party is on the board
-    last = min(float(t[-1]) for t in sent.values())  # and no feeder has stopped yet
+        for alert_id, _, _, own, _ in h:
+            aircraft.setdefault(alert_id, {})[p] = own
+    latency, waited, delivered = [], [], []
+    first = max(float(t[0, -1]) for t in sent.values())  # every aircraft is on the board
+    last = min(float(t[-1, 0]) for t in sent.values())  # and no feeder has stopped yet
     for h in heard.values():
         for alert_id, _, beat_s, _, got in h:
-            if not first < beat_s <= last:
+            if not first < beat_s <= last or len(aircraft[alert_id]) != 2:
                 continue
-            parties = party_of[alert_id]
-            # the latest state each aircraft had sent before the beat
-            cause = max(float(sent[p][np.searchsorted(sent[p], beat_s) - 1]) for p in parties)
+            # when each of the two aircraft's latest state before the beat began its way
+            cause = 0.0
+            for p, own in aircraft[alert_id].items():
+                times = sent[p][:, int(own[1:]) // BATCH]
+                cause = max(cause, float(times[np.searchsorted(times, beat_s) - 1]))
             latency.append(got - cause)
             waited.append(beat_s - cause)
+            delivered.append(got - beat_s)
     latency.sort()
     if latency:
-        w = np.quantile(waited, [0.5, 0.99])
-        d = np.quantile(np.array(latency) - np.sort(waited), [0.5, 0.99])
+        w, d = np.quantile(waited, [0.5, 0.99]), np.quantile(delivered, [0.5, 0.99])
         print(
             f"  {name}: from the state to the beat {w[0]:.2f} / {w[1]:.2f} s, "
-            f"from the beat to delivery (roughly) {d[0]:.2f} / {d[1]:.2f} s",
+            f"from the beat to delivery {d[0]:.2f} / {d[1]:.2f} s",
             file=sys.stderr,
         )
     q = np.quantile(latency, [0.5, 0.99]) if latency else [math.nan, math.nan]

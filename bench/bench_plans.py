@@ -302,7 +302,7 @@ def run_backend(
     # filings per second, one filer then several, in each durability mode
     ctx = multiprocessing.get_context("spawn")
     for mode, durable in modes.items():
-        for filers, threads in args.filers:
+        for row, (filers, threads) in enumerate(args.filers):
             per = args.filings // (filers * threads) * threads
             settle(url)
             start_at = time.time() + _START_S
@@ -312,9 +312,9 @@ def run_backend(
                         _filer,
                         url,
                         sky,
-                        100 + filers * 10 + threads * 100 + k,
+                        100 + filers * 10 + threads * 100 + k + 1000 * row,
                         per,
-                        f"F{len(mode)}{filers}x{threads}x{k}_",
+                        f"F{len(mode)}r{row}_{filers}x{threads}x{k}_",
                         durable,
                         threads,
                         start_at,
