@@ -1,7 +1,7 @@
 """The live side of a line: feeds push tracks, the watch ticks, alerts reach both parties.
 
-``line.live.push(caller, states)`` takes a feed's batch; ``line.live.tick()`` (every second,
-from the server's loop) assesses the picture and records the alerts raised, updated and
+``line.live.push(caller, states)`` takes a feed's batch; ``line.live.tick()`` (every beat,
+from the server's ticker) assesses the picture and records the alerts raised, updated and
 ended, each in the audit chain and as an event to both parties, in one transaction.
 """
 
