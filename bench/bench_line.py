@@ -41,12 +41,10 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the throwaway PostgreSQL server of the tests
-
-import report  # noqa: E402  (bench/report.py, beside this script)
-from deconflict.client import Client  # noqa: E402
-from deconflict.line.line import OPERATOR, Line  # noqa: E402
+import databases  # bench/databases.py, beside this script
+import report
+from deconflict.client import Client
+from deconflict.line.line import OPERATOR, Line
 
 PARTIES = ("a", "b", "c", "d")
 AGREEMENTS = (("a", "b", "safety"), ("c", "d", "safety"), ("a", "c", "coordination"),
@@ -306,20 +304,11 @@ def main() -> None:
         for tick_s in (float(t) for t in args.tick_s.split(",")):
             run_args = argparse.Namespace(**{**vars(args), "tick_s": tick_s})
             with tempfile.TemporaryDirectory(prefix="deconflict-bench-") as tmp:
-                if backend == "sqlite":
-                    url = f"sqlite:///{tmp}/line.db"
-                    rows.append(run("SQLite", url, run_args, Path(tmp)))
-                elif backend == "postgresql":
-                    from pg import PostgresServer, PostgresUnavailableError
-
-                    try:
-                        server = PostgresServer.start()
-                    except PostgresUnavailableError as e:
-                        rows.append(f"| PostgreSQL | not run: {e} | | | | | | | | |")
-                        continue
-                    with server, server.fresh_database() as url:
-                        name = "PostgreSQL 15 (test server, fsync off)"
-                        rows.append(run(name, url, run_args, Path(tmp)))
+                try:
+                    with databases.fresh(backend, tmp, "line.db") as url:
+                        rows.append(run(databases.NAMES[backend], url, run_args, Path(tmp)))
+                except databases.UnavailableError as e:
+                    rows.append(f"| {backend} | not run: {e} | | | | | | | | |")
     table = "\n".join([
         f"Command: `python bench/bench_line.py --aircraft {args.aircraft} --duration-s "
         f"{args.duration_s:.0f} --tick-s {args.tick_s} --backends {args.backends}` "

@@ -46,14 +46,12 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Geod
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the throwaway PostgreSQL server of the tests
-
-import report  # noqa: E402  (bench/report.py, beside this script)
-from deconflict.geo import surface_ecef  # noqa: E402
-from deconflict.plans.check import PlanConflict, Separation, volumes_conflict  # noqa: E402
-from deconflict.plans.volume import Circle, Outline, Plan, Volume4D, polygon  # noqa: E402
-from deconflict.store import PlanStore, Policy, Status, Terms, open_store  # noqa: E402
+import databases  # bench/databases.py, beside this script
+import report
+from deconflict.geo import surface_ecef
+from deconflict.plans.check import PlanConflict, Separation, volumes_conflict
+from deconflict.plans.volume import Circle, Outline, Plan, Volume4D, polygon
+from deconflict.store import PlanStore, Policy, Status, Terms, open_store
 
 GEOD = Geod(ellps="WGS84")
 T0 = 1_795_478_400.0  # 2026-11-24T00:00:00Z
@@ -361,24 +359,16 @@ def main() -> None:
     for backend in args.backends.split(","):
         for sky in args.skies.split(","):
             with tempfile.TemporaryDirectory(prefix="deconflict-bench-") as tmp:
-                if backend == "sqlite":
-                    url = f"sqlite:///{tmp}/plans.db"
-                    modes = {", durable": True, ", synchronous=NORMAL": False}
-                    c, f = run_backend("SQLite", url, sky, args, modes)
-                    checks, filings = checks + c, filings + f
-                elif backend == "postgresql":
-                    from pg import PostgresServer, PostgresUnavailableError
-
-                    try:
-                        server = PostgresServer.start()
-                    except PostgresUnavailableError as e:
-                        checks.append(f"| PostgreSQL | {sky} | not run: {e} | | | | | |")
-                        continue
-                    with server, server.fresh_database() as url:
-                        c, f = run_backend(
-                            "PostgreSQL 15 (test server, fsync off)", url, sky, args, {"": True}
-                        )
-                        checks, filings = checks + c, filings + f
+                # SQLite with and without syncing each commit; PostgreSQL as it is set up
+                modes = ({", durable": True, ", synchronous=NORMAL": False}
+                         if backend == "sqlite" else {"": True})  # fmt: skip
+                try:
+                    with databases.fresh(backend, tmp, "plans.db") as url:
+                        c, f = run_backend(databases.NAMES[backend], url, sky, args, modes)
+                except databases.UnavailableError as e:
+                    checks.append(f"| {backend} | {sky} | not run: {e} | | | | | |")
+                    continue
+                checks, filings = checks + c, filings + f
     table = "\n".join(
         [
             f"Command: `python bench/bench_plans.py --volumes {args.volumes}` "
