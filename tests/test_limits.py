@@ -103,7 +103,8 @@ def _small_app(clock: Clock, **options: Any) -> FastAPI:
     @app.websocket("/ws")
     async def ws(socket: WebSocket) -> None:
         await socket.accept()
-        await socket.send_text(await socket.receive_text())
+        while (text := await socket.receive_text()) != "bye":
+            await socket.send_text(text)
         await socket.close()
 
     limits.install(app, max_body_bytes=1000, clock=clock, **options)
@@ -163,13 +164,36 @@ def test_websocket_handshakes_are_limited_too() -> None:
     clock = Clock(0.0)
     client = TestClient(_small_app(clock, rate_per_s=1.0, burst=1))
     with client.websocket_connect("/ws") as ws:
+        clock.now += 1.0  # a token for the message
         ws.send_text("hello")
         assert ws.receive_text() == "hello"
+        ws.send_text("bye")
     with pytest.raises(WebSocketDenialResponse) as refused:
         client.websocket_connect("/ws").__enter__()
     assert refused.value.status_code == 429
     assert refused.value.json()["error"]["code"] == "too_many_requests"
     assert refused.value.headers["retry-after"] == "1"
+
+
+def test_a_socket_sending_too_fast_is_slowed_down_not_cut_off() -> None:
+    """After the handshake each message spends a token of the caller's bucket; one
+    finding it empty waits for the next token (a fake sleep moves the fake clock)."""
+    clock = Clock(0.0)
+    slept: list[float] = []
+
+    async def sleep(s: float) -> None:
+        slept.append(s)
+        clock.now += s
+
+    client = TestClient(_small_app(clock, rate_per_s=2.0, burst=3, sleep=sleep))
+    with client.websocket_connect("/ws", headers=_bearer(GOOD.token)) as ws:
+        for k in range(6):
+            ws.send_text(f"m{k}")
+            assert ws.receive_text() == f"m{k}"
+        ws.send_text("bye")
+    # the handshake and 2 messages from the burst of 3; then one token each 0.5 s
+    assert slept == pytest.approx([0.5] * 5)
+    assert clock.now == pytest.approx(2.5)
 
 
 def test_no_rate_limit_when_it_is_off() -> None:

@@ -13,15 +13,20 @@ A bucket left alone long enough to be full again is the same as no bucket, so th
 dropped as they come up (an LRU walk from the oldest), and never more than ``max_clients``
 are kept: memory stays bounded whatever the callers send.
 
+On a WebSocket, the handshake is a request like any other, and each message the client
+sends after it spends a token of the same bucket: a client sending faster than its rate is
+not cut off but slowed down (its messages are read no faster than the bucket refills).
+
 One ASGI middleware does both; ``install(app, ...)`` adds it to a FastAPI app.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,8 +155,10 @@ class LimitsMiddleware:
         max_body_bytes: int,
         clock: Callable[[], float] = time.monotonic,
         max_clients: int = DEFAULT_MAX_CLIENTS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.app = app
+        self.sleep = sleep
         self.max_body_bytes = max_body_bytes
         #: by key id; by address (no key); by address, for the keys that were refused (401)
         self.keyed: TokenBuckets | None = None
@@ -179,9 +186,27 @@ class LimitsMiddleware:
             if sized is None:
                 return
             receive = sized
+        elif self.keyed is not None and self.addressed is not None:
+            buckets, client = (self.keyed, key_id) if key_id else (self.addressed, address)
+            receive = self._throttled(receive, buckets, client)
         if key_id is not None and self.failed is not None:
             send = self._charging_failures(send, address)
         await self.app(scope, receive, send)
+
+    def _throttled(self, receive: Receive, buckets: TokenBuckets, client: str) -> Receive:
+        """A socket's ``receive`` that hands on each message of the client once it has a
+        token (the handshake was charged already)."""
+
+        async def throttled() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                wait_s = buckets.take(client)
+                while wait_s > 0.0:
+                    await self.sleep(wait_s)
+                    wait_s = buckets.take(client)
+            return message
+
+        return throttled
 
     def _admit(self, key_id: str | None, address: str) -> float:
         """0.0 when the request may go on, else the seconds the client should wait."""
@@ -269,11 +294,12 @@ def install(
     max_body_bytes: int,
     clock: Callable[[], float] = time.monotonic,
     max_clients: int = DEFAULT_MAX_CLIENTS,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
     """Add the limits to ``app``; ``rate_per_s=None`` leaves out the rate limit."""
     options: dict[str, Any] = {"rate_per_s": rate_per_s, "burst": burst,
                                "max_body_bytes": max_body_bytes, "clock": clock,
-                               "max_clients": max_clients}  # fmt: skip
+                               "max_clients": max_clients, "sleep": sleep}  # fmt: skip
     if rate_per_s is not None:  # the errors of bad options now, not at the first request
         TokenBuckets(rate_per_s, burst, clock=clock, max_clients=max_clients)
     app.add_middleware(LimitsMiddleware, **options)
