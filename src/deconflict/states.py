@@ -176,6 +176,13 @@ def problems(
     return bad, reasons
 
 
+def reduced_track_deg(track_deg: F64) -> F64:
+    """Tracks in [0, 360)."""
+    track: F64 = np.mod(track_deg, 360.0)
+    track[track >= 360.0] = 0.0  # np.mod(-1e-20, 360) rounds to 360
+    return track
+
+
 def validate(
     states: StateVectors,
     first: int = 5,
@@ -185,8 +192,6 @@ def validate(
     Tracks are reduced to [0, 360)."""
     bad, reasons = problems(states, unreadable)
     good = states.take(~bad)
-    track = np.mod(good.track_deg, 360.0)
-    track[track >= 360.0] = 0.0  # np.mod(-1e-20, 360) rounds to 360
-    good = replace(good, track_deg=track)
+    good = replace(good, track_deg=reduced_track_deg(good.track_deg))
     rows = tuple(int(r) for r in states.source_row[bad][:first])
     return good, BadRows(count=int(bad.sum()), reasons=reasons, first_rows=rows)

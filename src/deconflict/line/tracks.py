@@ -15,14 +15,14 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from deconflict.errors import InputError
-from deconflict.states import StateVectors, problems
+from deconflict.states import StateVectors, problems, reduced_track_deg
 from deconflict.tactical.engine import extrapolate
 from deconflict.units import FPM_MPS, FT_M, KT_MPS, m_to_ft, mps_to_kt
 
@@ -119,15 +119,7 @@ def parse_states(items: object, now_s: float) -> StateVectors:
     if len(ahead):
         k = int(ahead[0])
         raise _fail(k, "time_s", f"{states.time_s[k] - now_s:.0f} s ahead of the line's clock")
-    track = np.mod(states.track_deg, 360.0)
-    track[track >= 360.0] = 0.0
-    return StateVectors.from_arrays(
-        time_s=states.time_s, id=states.id, latitude_deg=states.latitude_deg,
-        longitude_deg=states.longitude_deg, altitude_m=states.altitude_m,
-        groundspeed_mps=states.groundspeed_mps, track_deg=track,
-        vertical_rate_mps=states.vertical_rate_mps, onground=states.onground,
-        callsign=states.callsign,
-    )  # fmt: skip
+    return replace(states, track_deg=reduced_track_deg(states.track_deg))
 
 
 @dataclass(frozen=True)
