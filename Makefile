@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench lock clean postgres
+.PHONY: install demo test lint typecheck unit bench lock clean postgres chromium
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,24 @@ postgres:
 		{ sudo -n apt-get update -qq; sudo -n $(APT_PG); } || echo "$(PG_WARN) (sudo)"; \
 	else \
 		echo "$(PG_WARN) (not root, no sudo)"; \
+	fi
+
+# Debian's Chromium for the console's browser tests (Playwright drives /usr/bin/chromium; no
+# browser download). Installed only when missing (as root, or with sudo); otherwise warns, and
+# the browser tests are skipped with that reason. Never fails.
+CR_WARN := warning: Chromium not installed and could not be installed; the browser tests will be skipped
+APT_CR  := env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+chromium:
+	@if test -x /usr/bin/chromium; then \
+		echo "Chromium found"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "$(CR_WARN) (no apt-get)"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		{ apt-get update -qq; $(APT_CR); } || echo "$(CR_WARN)"; \
+	elif command -v sudo >/dev/null 2>&1; then \
+		{ sudo -n apt-get update -qq; sudo -n $(APT_CR); } || echo "$(CR_WARN) (sudo)"; \
+	else \
+		echo "$(CR_WARN) (not root, no sudo)"; \
 	fi
 
 bench: $(STAMP)
