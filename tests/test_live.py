@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from deconflict import geo
 from deconflict.alerting.config import load_config
 from deconflict.errors import ForbiddenError, InputError, NotFoundError
-from deconflict.line import tactical
+from deconflict.line import tactical, tracks
 from deconflict.line.keys import Role
 from deconflict.line.line import OPERATOR, Caller, Line
 from deconflict.line.tracks import MAX_STATES, STALE_S, TrackBoard, parse_states
@@ -82,6 +82,46 @@ def test_a_bad_state_refuses_the_batch_naming_it(items: Any, message: str) -> No
     with pytest.raises(InputError) as e:
         parse_states(items, T0)
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**20), 10**20),
+    st.booleans(), st.none(), st.text(max_size=3), st.lists(st.integers(), max_size=1),
+)  # fmt: skip
+
+
+@st.composite
+def _batches(draw: st.DrawFn) -> list[Any]:
+    """Batches of good states with a few of their fields replaced by anything JSON holds,
+    an unknown field added or a state that is not an object."""
+    items: list[Any] = []
+    for k in range(draw(st.integers(0, 6))):
+        item: Any = state(f"x{k}", draw(st.floats(-80, 80)), draw(st.floats(-170, 170)),
+                          draw(st.floats(0, 359)), callsign="C", onground=False)  # fmt: skip
+        for name in draw(st.lists(st.sampled_from([*tracks.FIELDS, "colour"]), max_size=2)):
+            item[name] = draw(st.one_of(_VALUES, st.text(max_size=70)))
+        if draw(st.integers(0, 20)) == 0:
+            item = draw(_VALUES)
+        items.append(item)
+    return items
+
+
+@settings(max_examples=300, deadline=None)
+@given(_batches())
+def test_reading_a_batch_a_column_at_a_time_agrees_with_reading_it_state_by_state(
+    items: list[Any],
+) -> None:
+    """The fast path (a column at a time) against the reference (state by state, which also
+    names the first bad state): same columns when the batch is clean, else a refusal."""
+    fast = tracks._columns_of_clean(items)
+    try:
+        slow = tracks._columns_checked(items)
+    except InputError:
+        assert fast is None
+        return
+    assert fast is not None and fast == slow
+    for name in tracks.NUMBERS:  # same types too: 1 and 1.0 and True compare equal
+        assert [type(x) for x in fast[name]] == [type(x) for x in slow[name]]
 
 
 # -- the board ----------------------------------------------------------------------------

@@ -70,30 +70,9 @@ def parse_states(items: object, now_s: float) -> StateVectors:
         raise InputError("states must be a list of states")
     if len(items) > MAX_STATES:
         raise InputError(f"at most {MAX_STATES} states in one batch, not {len(items)}")
-    columns: dict[str, list[Any]] = {name: [] for name in FIELDS}
-    for k, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise InputError(f"states[{k}] must be an object")
-        extra = set(item) - set(FIELDS)
-        if extra:
-            raise _fail(k, sorted(extra)[0], f"unknown field; a state has {', '.join(FIELDS)}")
-        ident = item.get("id")
-        if not isinstance(ident, str) or not 0 < len(ident) <= MAX_ID or "/" in ident:
-            raise _fail(k, "id", f"must be text of 1-{MAX_ID} characters without '/'")
-        columns["id"].append(ident)
-        for name in NUMBERS:
-            value = item.get(name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise _fail(k, name, "missing" if value is None else "must be a number")
-            columns[name].append(value)
-        callsign = item.get("callsign", "")
-        if not isinstance(callsign, str) or len(callsign) > 16:
-            raise _fail(k, "callsign", "must be text of at most 16 characters")
-        onground = item.get("onground", False)
-        if not isinstance(onground, bool):
-            raise _fail(k, "onground", "must be true or false")
-        columns["callsign"].append(callsign)
-        columns["onground"].append(onground)
+    columns = _columns_of_clean(items)
+    if columns is None:  # something is wrong: find the first bad state, and say why
+        columns = _columns_checked(items)
     try:
         number = {n: np.asarray(columns[n], dtype=np.float64) * f for n, f in NUMBERS.items()}
     except OverflowError:  # an integer beyond float64
@@ -120,6 +99,65 @@ def parse_states(items: object, now_s: float) -> StateVectors:
         k = int(ahead[0])
         raise _fail(k, "time_s", f"{states.time_s[k] - now_s:.0f} s ahead of the line's clock")
     return replace(states, track_deg=reduced_track_deg(states.track_deg))
+
+
+_NUMBER_TYPES = {int, float}
+_FIELD_SET = frozenset(FIELDS)
+
+
+def _columns_of_clean(items: list[Any]) -> dict[str, list[Any]] | None:
+    """The columns of a batch in which every state is well formed, found a column at a
+    time; None when any state is not (``_columns_checked`` then says which and why)."""
+    if not all(type(item) is dict for item in items):
+        return None
+    if not set().union(*items) <= _FIELD_SET:
+        return None
+    ids = [item.get("id") for item in items]
+    if not all(type(x) is str and 0 < len(x) <= MAX_ID and "/" not in x for x in ids):
+        return None
+    columns: dict[str, list[Any]] = {"id": ids}
+    for name in NUMBERS:
+        column = [item.get(name) for item in items]
+        if not set(map(type, column)) <= _NUMBER_TYPES:
+            return None
+        columns[name] = column
+    callsigns = [item.get("callsign", "") for item in items]
+    if not all(type(c) is str and len(c) <= 16 for c in callsigns):
+        return None
+    onground = [item.get("onground", False) for item in items]
+    if not set(map(type, onground)) <= {bool}:
+        return None
+    columns["callsign"], columns["onground"] = callsigns, onground
+    return columns
+
+
+def _columns_checked(items: list[Any]) -> dict[str, list[Any]]:
+    """The columns of a batch, state by state: the first bad state raises its error."""
+    columns: dict[str, list[Any]] = {name: [] for name in FIELDS}
+    for k, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InputError(f"states[{k}] must be an object")
+        extra = set(item) - set(FIELDS)
+        if extra:
+            raise _fail(k, sorted(extra)[0], f"unknown field; a state has {', '.join(FIELDS)}")
+        ident = item.get("id")
+        if not isinstance(ident, str) or not 0 < len(ident) <= MAX_ID or "/" in ident:
+            raise _fail(k, "id", f"must be text of 1-{MAX_ID} characters without '/'")
+        columns["id"].append(ident)
+        for name in NUMBERS:
+            value = item.get(name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _fail(k, name, "missing" if value is None else "must be a number")
+            columns[name].append(value)
+        callsign = item.get("callsign", "")
+        if not isinstance(callsign, str) or len(callsign) > 16:
+            raise _fail(k, "callsign", "must be text of at most 16 characters")
+        onground = item.get("onground", False)
+        if not isinstance(onground, bool):
+            raise _fail(k, "onground", "must be true or false")
+        columns["callsign"].append(callsign)
+        columns["onground"].append(onground)
+    return columns
 
 
 @dataclass(frozen=True)
