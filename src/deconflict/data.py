@@ -32,27 +32,54 @@ def cache_dir() -> Path:
     return Path(base) / "deconflict"
 
 
-def traffic_sample(name: str) -> Path:
-    """The cached sample recording ``name`` (see ``SAMPLES``), fetched on first use."""
+def sample_path(name: str, cache: Path | None = None) -> Path:
+    """Where sample ``name`` is, or will be, in ``cache`` (default ``cache_dir()``)."""
     if name not in SAMPLES:
         raise InputError(f"unknown sample '{name}'; known: {', '.join(SAMPLES)}")
-    target = cache_dir() / "samples" / Path(SAMPLES[name]).name
+    return (cache or cache_dir()) / "samples" / Path(SAMPLES[name]).name
+
+
+#: what pip says when the registry cannot be reached (rather than a wheel missing from it)
+_UNREACHABLE = ("NewConnectionError", "Connection refused", "Name or service not known",
+                "Temporary failure in name resolution", "ConnectTimeout", "Max retries exceeded",
+                "Network is unreachable", "ProxyError", "SSLError", "timed out")  # fmt: skip
+
+
+def traffic_sample(name: str, cache: Path | None = None) -> Path:
+    """The cached sample recording ``name`` (see ``SAMPLES``), fetched on first use into
+    ``cache`` (default ``cache_dir()``)."""
+    target = sample_path(name, cache)
     if target.exists():
         return target
     with tempfile.TemporaryDirectory() as tmp:
-        fetched = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-             "--only-binary=:all:", TRAFFIC_WHEEL, "-d", tmp],
-            capture_output=True, text=True, check=False, timeout=600,
-        )  # fmt: skip
+        try:
+            fetched = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                 "--only-binary=:all:", TRAFFIC_WHEEL, "-d", tmp],
+                capture_output=True, text=True, check=False, timeout=600,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise InputError(f"cannot fetch the {TRAFFIC_WHEEL} wheel: PyPI did not answer "
+                             "within 600 s") from None  # fmt: skip
         wheels = list(Path(tmp).glob("traffic-*.whl"))
         if fetched.returncode != 0 or not wheels:
-            why = " ".join(fetched.stderr.split())[-200:]
+            errors = [ln for ln in fetched.stderr.splitlines() if ln.startswith("ERROR:")]
+            why = " ".join((errors[-1] if errors else fetched.stderr).split())[-200:]
+            if "from versions: none" in fetched.stderr or any(
+                sign in fetched.stderr for sign in _UNREACHABLE
+            ):
+                raise InputError(f"cannot fetch the {TRAFFIC_WHEEL} wheel: the package registry "
+                                 "(PyPI, or pip's configured index) cannot be reached or does "
+                                 f"not have it ({why})")  # fmt: skip
             raise InputError(f"cannot fetch the {TRAFFIC_WHEEL} wheel from PyPI: {why}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            for sample in SAMPLES.values():  # one download serves every sample
-                partial = target.parent / (Path(sample).name + ".part")
-                partial.write_bytes(wheel.read(sample))
-                partial.replace(target.parent / Path(sample).name)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(wheels[0]) as wheel:
+                for sample in SAMPLES.values():  # one download serves every sample
+                    partial = target.parent / (Path(sample).name + ".part")
+                    partial.write_bytes(wheel.read(sample))
+                    partial.replace(target.parent / Path(sample).name)
+        except OSError as e:
+            raise InputError(f"{target.parent}: cannot write the samples ({e.strerror or e})"
+                             ) from None  # fmt: skip
     return target
