@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -121,3 +122,51 @@ def test_small_snapshots_take_every_pair() -> None:
     )
     i, j = broad.candidate_pairs(kin, 9260.0, 304.8, 300.0)
     assert len(i) == n * (n - 1) // 2 and np.all(i < j)
+
+
+def _fleet(rng: np.random.Generator, n: int, spread_deg: float) -> tuple[np.ndarray, ...]:
+    return (
+        rng.uniform(34.0 - spread_deg, 34.0 + spread_deg, n),
+        rng.uniform(33.0 - spread_deg, 33.0 + spread_deg, n),
+        rng.uniform(9_000, 10_500, n), rng.uniform(0, 300, n), rng.uniform(0, 360, n),
+        np.where(rng.random(n) < 0.3, rng.uniform(-20, 20, n), 0.0),
+    )  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.sampled_from([0, 1, 2, 30, broad.ALL_PAIRS_BELOW - 1, broad.ALL_PAIRS_BELOW, 120]),
+    share=st.sampled_from([0.3, 0.7, 1.0]),
+    smaller=st.tuples(
+        st.sampled_from([0.1, 0.5, 1.0]), st.sampled_from([0.2, 1.0]), st.sampled_from([0.25, 1.0])
+    ),
+    spread_deg=st.sampled_from([0.2, 1.0]),
+)
+def test_a_superset_gives_each_subset_the_pairs_the_broad_phase_finds(
+    seed: int, n: int, share: float, smaller: tuple[float, float, float], spread_deg: float
+) -> None:
+    """Candidates found once for the widest minima, narrowed to some of the aircraft and to
+    smaller minima, are exactly what the broad phase finds for those (kinematics computed
+    again for the subset, as the watch does)."""
+    rng = np.random.default_rng(seed)
+    fleet = _fleet(rng, n, spread_deg)
+    h, v, t = nm_to_m(10.0), ft_to_m(2000.0), 300.0
+    superset = broad.Superset.find(cpa.kinematics(*fleet), h, v, t)
+    rows = np.flatnonzero(rng.random(n) < share)
+    part = cpa.kinematics(*(x[rows] for x in fleet))
+    hs, vs, ts = h * smaller[0], v * smaller[1], t * smaller[2]
+    got = superset.finder(rows)(part, hs, vs, ts)
+    want = broad.candidate_pairs(part, hs, vs, ts)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_a_superset_refuses_wider_minima_or_other_aircraft() -> None:
+    fleet = _fleet(np.random.default_rng(1), 60, 0.5)
+    kin = cpa.kinematics(*fleet)
+    find = broad.Superset.find(kin, 9260.0, 304.8, 300.0).finder(np.arange(60))
+    for wider in [(9262.0, 304.8, 300.0), (9260.0, 306.0, 300.0), (9260.0, 304.8, 302.0)]:
+        with pytest.raises(ValueError, match="beyond"):
+            find(kin, *wider)
+    with pytest.raises(ValueError, match="for 60 aircraft, not 59"):
+        find(cpa.kinematics(*(x[:59] for x in fleet)), 9260.0, 304.8, 300.0)

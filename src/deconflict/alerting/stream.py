@@ -119,8 +119,10 @@ class StreamAlerting:
         self.pairs, self.pair_slot = self.pairs[keep], self.pair_slot[keep]
         self.memory.clear(np.flatnonzero(idle))
 
-    def step(self, time_s: float, snapshot: StateVectors) -> Alerts:
-        """The alerts of one snapshot (one state per aircraft)."""
+    def step(self, time_s: float, snapshot: StateVectors,
+             find_pairs: broad.PairFinder = broad.candidate_pairs) -> Alerts:  # fmt: skip
+        """The alerts of one snapshot (one state per aircraft); ``find_pairs`` is the
+        broad phase (``broad.Superset`` draws it from candidates found already)."""
         self._age(time_s)
         kin = cpa.kinematics(
             snapshot.latitude_deg, snapshot.longitude_deg, snapshot.altitude_m,
@@ -129,7 +131,7 @@ class StreamAlerting:
         speed = float(snapshot.groundspeed_mps.max()) if len(snapshot) else 0.0
         climb = float(np.abs(snapshot.vertical_rate_mps).max()) if len(snapshot) else 0.0
         h, v, t = reach(self.config, speed, climb)
-        i, j = broad.candidate_pairs(kin, h, v, t)
+        i, j = find_pairs(kin, h, v, t)
         own, intruder = np.concatenate([i, j]), np.concatenate([j, i])
         code = self._code(snapshot.id)
         pair = code[own] << 32 | code[intruder]

@@ -27,13 +27,14 @@ from numpy.typing import NDArray
 
 from deconflict.alerting.config import AlertingConfig, load_config
 from deconflict.alerting.engine import Alerts
-from deconflict.alerting.stream import StreamAlerting
+from deconflict.alerting.stream import StreamAlerting, reach
 from deconflict.line.agreements import Agreement, AgreementStatus
 from deconflict.line.alerts import AlertRecord, Change
 from deconflict.line.tracks import STALE_S, Track, tracks_of
 from deconflict.states import StateVectors
+from deconflict.tactical import broad, cpa
 from deconflict.tactical.engine import Criteria, prepare, snapshot_conflicts
-from deconflict.units import m_to_ft, m_to_nm
+from deconflict.units import ft_to_m, m_to_ft, m_to_nm, nm_to_m
 
 I64 = NDArray[np.int64]
 
@@ -91,13 +92,15 @@ class Watch:
         by_pair = {frozenset(a.parties): a for a in in_force}
         found: dict[tuple[str, str], _Situation] = {}
         row_of = {name: k for k, name in enumerate(snapshot.id.tolist())}
+        superset = self._superset(snapshot, in_force)
         for group, members in _groups(in_force, _minima):
             hsep_nm, vsep_ft, lookahead_s = group
             sub = _members(snapshot, members)
             part = snapshot.take(sub)
             kin, h, v = prepare(part, Criteria(hsep_nm, vsep_ft, lookahead_s))
             keep = _pairs_of(part.party, members)
-            i, j, enc = snapshot_conflicts(kin, h, v, lookahead_s, keep)
+            i, j, enc = snapshot_conflicts(kin, h, v, lookahead_s, keep,
+                                           find_pairs=superset.finder(sub))  # fmt: skip
             for k in range(len(i)):
                 sit = _situation(found, by_pair, snapshot, int(sub[i[k]]), int(sub[j[k]]))
                 sit.conflict = {
@@ -110,14 +113,38 @@ class Watch:
                     "hsep_nm": hsep_nm, "vsep_ft": vsep_ft, "lookahead_s": lookahead_s,
                 }  # fmt: skip
         for (config,), members in _groups(in_force, lambda a: (a.terms.alerting,)):
-            stream = self.streams.get(config)
-            if stream is None:
-                stream = self.streams[config] = StreamAlerting(
-                    at_rate(load_config(config), self.beat_s)
-                )
-            rows = stream.step(now_s, snapshot.take(_members(snapshot, members)))
+            stream = self._stream(config)
+            sub = _members(snapshot, members)
+            rows = stream.step(now_s, snapshot.take(sub), superset.finder(sub))
             self._levels(found, by_pair, snapshot, row_of, rows)
         return self._changes(now_s, snapshot, found, by_pair)
+
+    def _stream(self, config: str) -> StreamAlerting:
+        stream = self.streams.get(config)
+        if stream is None:
+            stream = self.streams[config] = StreamAlerting(
+                at_rate(load_config(config), self.beat_s)
+            )
+        return stream
+
+    def _superset(self, snapshot: StateVectors, in_force: list[Agreement]) -> broad.Superset:
+        """The candidate pairs for the widest minima, lookahead and alerting reach of the
+        agreements in force, found once for every group of them (one broad phase a beat)."""
+        sub = _members(snapshot, in_force)
+        part = snapshot.take(sub)
+        kin = cpa.kinematics(
+            part.latitude_deg, part.longitude_deg, part.altitude_m, part.groundspeed_mps,
+            part.track_deg, part.vertical_rate_mps,
+        )  # fmt: skip
+        speed = float(part.groundspeed_mps.max()) if len(part) else 0.0
+        climb = float(np.abs(part.vertical_rate_mps).max()) if len(part) else 0.0
+        widest = [(nm_to_m(a.terms.hsep_nm), ft_to_m(a.terms.vsep_ft), a.terms.lookahead_s)
+                  for a in in_force]  # fmt: skip
+        widest += [reach(self._stream(a.terms.alerting).config, speed, climb) for a in in_force]
+        h, v, t = (max(x) for x in zip(*widest, strict=True)) if widest else (0.0, 0.0, 0.0)
+        found = broad.Superset.find(kin, h, v, t)
+        # rows of the part, made rows of the snapshot (the finders take those)
+        return replace(found, i=sub[found.i], j=sub[found.j], size=len(snapshot))
 
     def _levels(
         self,

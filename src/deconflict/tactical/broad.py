@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -128,6 +129,76 @@ def candidate_pairs(
     first, second = np.minimum(a, b), np.maximum(a, b)
     order = np.lexsort((second, first))
     return first[order], second[order]
+
+
+PairFinder = Callable[[Kinematics, float, float, float], tuple[I64, I64]]
+"""What ``candidate_pairs(kin, hsep_m, vsep_m, lookahead_s)`` returns, however found."""
+
+
+@dataclass(frozen=True)
+class Superset:
+    """The candidate pairs of a snapshot for the largest minima and lookahead in use, found
+    once; those of smaller ones, for any subset of its aircraft, are drawn from it exactly.
+
+    ``candidate_pairs`` keeps a pair when the boxes overlap and the exact test (with the
+    widened minima) passes; the exact test implies the overlap (see the module), and it
+    passes for smaller minima and a shorter lookahead only where it passes for larger ones.
+    So the candidates for smaller minima are those of the superset that pass the exact
+    test with them: ``finder`` runs that test only.
+    """
+
+    i: I64
+    j: I64
+    size: int  #: aircraft in the snapshot
+    hsep_m: float
+    vsep_m: float
+    lookahead_s: float
+
+    @classmethod
+    def find(cls, kin: Kinematics, hsep_m: float, vsep_m: float, lookahead_s: float
+             ) -> Superset:  # fmt: skip
+        """The candidates of ``kin`` for these minima (one metre and one second wider, so
+        that kinematics computed again for a subset cannot fall outside by a rounding)."""
+        h, v, t = hsep_m + 1.0, vsep_m + 1.0, lookahead_s + 1.0
+        i, j = candidate_pairs(kin, h, v, t, all_pairs_below=0)
+        return cls(i, j, len(kin), h, v, t)
+
+    def finder(self, rows: I64, all_pairs_below: int = ALL_PAIRS_BELOW) -> PairFinder:
+        """A pair finder for the kinematics of the aircraft ``rows`` (sorted rows of the
+        snapshot), in their order: it answers as ``candidate_pairs`` would, for minima up to
+        the superset's."""
+        where = np.full(self.size, -1, dtype=np.int64)
+        where[rows] = np.arange(len(rows))
+        a, b = where[self.i], where[self.j]
+        both = (a >= 0) & (b >= 0)
+        first, second = np.minimum(a[both], b[both]), np.maximum(a[both], b[both])
+        order = np.lexsort((second, first))
+        first, second = first[order], second[order]
+
+        def find(kin: Kinematics, hsep_m: float, vsep_m: float, lookahead_s: float
+                 ) -> tuple[I64, I64]:  # fmt: skip
+            if len(kin) != len(rows):
+                raise ValueError(f"this finder is for {len(rows)} aircraft, not {len(kin)}")
+            if hsep_m > self.hsep_m or vsep_m > self.vsep_m or lookahead_s > self.lookahead_s:
+                raise ValueError("these minima are beyond the superset's")
+            if len(kin) < max(all_pairs_below, 2):
+                i, j = np.triu_indices(len(kin), 1)
+                return i.astype(np.int64), j.astype(np.int64)
+            state = np.column_stack([kin.pos_m, kin.vel_mps, kin.up, kin.alt_m, kin.vz_mps])
+            keep = _exact(first, second, state, (hsep_m + SLACK_M) ** 2, vsep_m + SLACK_M,
+                          lookahead_s + SLACK_S)  # fmt: skip
+            return first[keep], second[keep]
+
+        return find
+
+
+@numba.njit(cache=True, nogil=True)
+def _exact(i: I64, j: I64, state: F64, h2: float, vsep: float, lookahead: float
+           ) -> NDArray[np.bool_]:  # fmt: skip
+    keep = np.empty(len(i), dtype=np.bool_)
+    for k in range(len(i)):
+        keep[k] = _may_conflict(i[k], j[k], state, h2, vsep, lookahead)
+    return keep
 
 
 #: most grid entries per aircraft, on average; beyond it the cells grow (see ``_grid``)

@@ -93,14 +93,18 @@ def snapshot_conflicts(
     lookahead_s: float,
     keep_pair: PairFilter,
     all_pairs_below: int = broad.ALL_PAIRS_BELOW,
+    find_pairs: broad.PairFinder | None = None,
 ) -> tuple[I64, I64, cpa.Encounters]:
     """Conflicting pairs (i < j) of one snapshot, with the minima of each aircraft (a pair
     takes the larger of its two). ``keep_pair`` drops pairs that do not concern us;
     ``all_pairs_below`` is passed to the broad phase (tests set it to 0 to use the grid
-    whatever the size)."""
+    whatever the size); ``find_pairs`` replaces it (``broad.Superset``)."""
     hmax = float(hsep_m.max()) if len(hsep_m) else 0.0
     vmax = float(vsep_m.max()) if len(vsep_m) else 0.0
-    i, j = broad.candidate_pairs(kin, hmax, vmax, lookahead_s, all_pairs_below)
+    if find_pairs is None:
+        i, j = broad.candidate_pairs(kin, hmax, vmax, lookahead_s, all_pairs_below)
+    else:
+        i, j = find_pairs(kin, hmax, vmax, lookahead_s)
     keep = keep_pair(i, j)
     i, j = i[keep], j[keep]
     found = pair_encounters(kin, i, j, hsep_m, vsep_m, lookahead_s)
