@@ -391,3 +391,8 @@ cli.add_command(audit_group)
 from deconflict.cli_feed import feed_group  # noqa: E402
 
 cli.add_command(feed_group)
+
+from deconflict.cli_replay import data_group, replay_command  # noqa: E402
+
+cli.add_command(replay_command)
+cli.add_command(data_group)
