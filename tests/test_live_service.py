@@ -80,6 +80,10 @@ def test_the_tracks_socket_takes_batches_and_answers_each(world: World) -> None:
         assert error["message"] == "states[0].track_deg: must be a number"
         ws.send_text(orjson.dumps({"states": [one("w3", world)]}).decode())  # still open
         assert orjson.loads(ws.receive_text()) == {"accepted": 1}
+        # the size limit counts bytes: 2.5 Mi characters of 4 bytes each are 10 MiB
+        ws.send_text('{"states": [], "pad": "' + "\U0001f6e9" * (5 << 19) + '"}')
+        error = orjson.loads(ws.receive_text())["error"]
+        assert error["message"] == f"a message is at most {8 << 20} bytes"
     # a browser's way: the key in a first message
     with world.client.websocket_connect("/v1/tracks/ws") as ws:
         ws.send_text(orjson.dumps({"key": world.tokens["feed_a"]}).decode())

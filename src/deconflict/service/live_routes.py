@@ -164,7 +164,10 @@ def install(app: FastAPI) -> None:
             while True:
                 text = await ws.receive_text()
                 try:
-                    if len(text) > MAX_MESSAGE_BYTES:
+                    # UTF-8 takes at most 4 bytes a character: encode only when it may tell
+                    if len(text) > MAX_MESSAGE_BYTES // 4 and (
+                        len(text.encode()) > MAX_MESSAGE_BYTES
+                    ):
                         raise InputError(f"a message is at most {MAX_MESSAGE_BYTES} bytes")
                     states = _states_of(text, "the message")
                     n = await run_in_threadpool(line.live.push, caller, states)
