@@ -4,6 +4,7 @@ real recordings to replay."""
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from deconflict.replay import Paced, Recording
 
 _err = Console(stderr=True, highlight=False)
+#: the wall clock and the wait of the pacing (tests replace them: no real waiting)
+_clock = time.time
+_sleep = time.sleep
 
 
 def _say(line: str) -> None:
@@ -264,7 +268,7 @@ def _to_line(line: Client, batches: Iterator[Any], speed: float, origin_s: float
 
     sent = accepted = failures = 0
     with _progress(total_s, "replaying") as (bar, task):
-        for p in paced(batches, Pacer(speed, origin_s)):
+        for p in paced(batches, Pacer(speed, origin_s, clock=_clock, sleep=_sleep)):
             for start in range(0, len(p.states), MAX_STATES_PER_PUSH):
                 chunk = p.states[start : start + MAX_STATES_PER_PUSH]
                 sent += len(chunk)

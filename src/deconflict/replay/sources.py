@@ -22,7 +22,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from deconflict.errors import InputError
 from deconflict.replay.assemble import Assembler
@@ -94,16 +94,14 @@ def _open(source: str) -> BinaryIO:
     try:
         if not stat.S_ISREG(os.stat(source).st_mode):
             raise InputError(f"{source}: not a regular file")
-        f: BinaryIO = open(source, "rb")  # noqa: SIM115 (returned)
+        with open(source, "rb") as f:
+            gzipped = f.read(2) == b"\x1f\x8b"
+        opened = cast(BinaryIO, gzip.open(source) if gzipped else open(source, "rb"))  # noqa: SIM115
     except FileNotFoundError:
         raise InputError(f"{source}: no such file") from None
     except OSError as e:
         raise InputError(f"{source}: cannot read ({e.strerror or e})") from None
-    if f.read(2) == b"\x1f\x8b":
-        f.seek(0)
-        return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
-    f.seek(0)
-    return f
+    return opened
 
 
 def _head(source: str) -> bytes:
