@@ -249,9 +249,58 @@ def sample_command(kind: str, aircraft: int, seed: int, output: Path) -> None:
 
 
 @cli.command("demo")
-@click.option("--dir", "directory", default="out", show_default=True, type=click.Path())
-def demo_command(directory: str) -> None:
-    """Generate a busy sample of three parties and detect its cross-party conflicts."""
+@click.option(
+    "--scenario",
+    default="levant",
+    show_default=True,
+    help="The scenario to simulate: a built-in name or a TOML file.",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the line (0: any free one).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--db", help="The line's database (default: SQLite in a temporary folder).")
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 100.0),
+    help="Simulated seconds per real second.",
+)
+@click.option(
+    "--duration-s",
+    type=click.FloatRange(1.0, 7 * 86400.0),
+    help="Simulated seconds to run (default: the scenario's).",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(),
+    help="Instead, the offline demo of earlier releases: a generated sample of "
+    "three parties and its cross-party conflicts, written into this folder.",
+)
+def demo_command(
+    scenario: str,
+    port: int,
+    host: str,
+    db: str | None,
+    speed: float,
+    duration_s: float | None,
+    directory: str | None,
+) -> None:
+    """A live line with simulated traffic: serves the line on SQLite, adds the scenario's
+    parties and agreements (levant: north and south under `safety`, a coalition member,
+    a civil feed), prints the console's URL and each party's officer key (its login), and
+    feeds the simulator's traffic until the run ends or Ctrl-C."""
+    if directory is None:
+        from deconflict.cli_simulate import run_demo
+
+        run_demo(scenario, db, host, port, speed, duration_s)
+        return
     folder = Path(directory)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -396,3 +445,7 @@ from deconflict.cli_replay import data_group, replay_command  # noqa: E402
 
 cli.add_command(replay_command)
 cli.add_command(data_group)
+
+from deconflict.cli_simulate import simulate_command  # noqa: E402
+
+cli.add_command(simulate_command)
