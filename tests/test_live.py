@@ -167,6 +167,38 @@ def test_the_board_holds_the_latest_state_of_each_aircraft(pushes: list[Any], ba
     assert len(board) == len(expected)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(-89, 89), st.floats(-180, 180), st.floats(0, 359.99),
+                          st.floats(0, 60_000), st.floats(0, 900), st.floats(-6000, 6000),
+                          st.booleans()), min_size=1, max_size=20))  # fmt: skip
+def test_tracks_are_the_board_s_rows_in_the_api_s_units(rows: list[Any]) -> None:
+    """``tracks_of`` (a column at a time) against the rows read one by one."""
+    items = [state(f"x{k}", lat, lon, trk, alt=z, gs=v, vs=w, callsign=f"C{k}", onground=g)
+             for k, (lat, lon, trk, z, v, w, g) in enumerate(rows)]  # fmt: skip
+    board = TrackBoard()
+    board.push("a", parse_states(items, T0))
+    snap = board.snapshot(T0)
+    picked = list(range(len(snap)))[::-1]
+    for track, k in zip(tracks.tracks_of(snap, picked), picked, strict=True):
+        assert (track.party, track.id) == ("a", str(snap.id[k]).partition("/")[2])
+        assert track.callsign == snap.callsign[k] and track.onground == snap.onground[k]
+        assert track.time_s == snap.time_s[k]
+        assert track.latitude_deg == pytest.approx(float(snap.latitude_deg[k]), abs=1e-7)
+        assert track.longitude_deg == pytest.approx(float(snap.longitude_deg[k]), abs=1e-7)
+        assert track.altitude_ft == pytest.approx(snap.altitude_m[k] / FT_M, abs=0.051)
+        assert track.groundspeed_kt == pytest.approx(snap.groundspeed_mps[k] / KT_MPS, abs=0.006)
+        assert track.track_deg == pytest.approx(float(snap.track_deg[k]), abs=6e-4)
+        assert track.vertical_rate_fpm == pytest.approx(
+            snap.vertical_rate_mps[k] / FPM_MPS, abs=0.051
+        )
+        shown = track.as_json(anonymous=True)
+        assert set(shown) == {"time_s", "latitude_deg", "longitude_deg", "altitude_ft",
+                              "groundspeed_kt", "track_deg", "vertical_rate_fpm"}  # fmt: skip
+        full = {**shown, "party": "a", "id": track.id, "callsign": track.callsign,
+                "onground": track.onground}  # fmt: skip
+        assert track.as_json() == full
+
+
 def test_a_stale_aircraft_leaves_and_its_slot_is_reused() -> None:
     board = TrackBoard()
     board.push("a", parse_states([state("x", 0, 0, 0)], T0))

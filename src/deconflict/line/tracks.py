@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -160,8 +160,7 @@ def _columns_checked(items: list[Any]) -> dict[str, list[Any]]:
     return columns
 
 
-@dataclass(frozen=True)
-class Track:
+class Track(NamedTuple):
     """One aircraft's state as the API shows it (units in the names)."""
 
     party: str
@@ -179,35 +178,40 @@ class Track:
     def as_json(self, anonymous: bool = False) -> dict[str, Any]:
         """The state; ``anonymous``: position, velocity and altitude only (no id, callsign
         or party), as another party sees it under ``safety``."""
-        out: dict[str, Any] = {
+        if anonymous:
+            return {
+                "time_s": self.time_s, "latitude_deg": self.latitude_deg,
+                "longitude_deg": self.longitude_deg, "altitude_ft": self.altitude_ft,
+                "groundspeed_kt": self.groundspeed_kt, "track_deg": self.track_deg,
+                "vertical_rate_fpm": self.vertical_rate_fpm,
+            }  # fmt: skip
+        return {
             "time_s": self.time_s, "latitude_deg": self.latitude_deg,
             "longitude_deg": self.longitude_deg, "altitude_ft": self.altitude_ft,
             "groundspeed_kt": self.groundspeed_kt, "track_deg": self.track_deg,
-            "vertical_rate_fpm": self.vertical_rate_fpm,
+            "vertical_rate_fpm": self.vertical_rate_fpm, "party": self.party, "id": self.id,
+            "callsign": self.callsign, "onground": self.onground,
         }  # fmt: skip
-        if not anonymous:
-            out.update(party=self.party, id=self.id, callsign=self.callsign,
-                       onground=self.onground)  # fmt: skip
-        return out
 
 
 def tracks_of(snapshot: StateVectors, rows: Sequence[int] | NDArray[np.int64]) -> list[Track]:
-    """The tracks of some rows of a board's snapshot (ids there are ``party/id``)."""
+    """The tracks of some rows of a board's snapshot (ids there are ``party/id``); a
+    column at a time, for pictures of thousands."""
+    k = np.asarray(rows, dtype=np.int64)
+    columns = (
+        snapshot.callsign[k].tolist(), snapshot.time_s[k].tolist(),
+        np.round(snapshot.latitude_deg[k], 7).tolist(),
+        np.round(snapshot.longitude_deg[k], 7).tolist(),
+        np.round(m_to_ft(snapshot.altitude_m[k]), 1).tolist(),
+        np.round(mps_to_kt(snapshot.groundspeed_mps[k]), 2).tolist(),
+        np.round(snapshot.track_deg[k], 3).tolist(),
+        np.round(snapshot.vertical_rate_mps[k] / FPM_MPS, 1).tolist(),
+        snapshot.onground[k].tolist(),
+    )  # fmt: skip
     out = []
-    for k in rows:
-        party, _, ident = str(snapshot.id[k]).partition("/")
-        out.append(
-            Track(
-                party, ident, str(snapshot.callsign[k]), float(snapshot.time_s[k]),
-                round(float(snapshot.latitude_deg[k]), 7),
-                round(float(snapshot.longitude_deg[k]), 7),
-                round(float(m_to_ft(snapshot.altitude_m[k])), 1),
-                round(float(mps_to_kt(snapshot.groundspeed_mps[k])), 2),
-                round(float(snapshot.track_deg[k]), 3),
-                round(float(snapshot.vertical_rate_mps[k]) / FPM_MPS, 1),
-                bool(snapshot.onground[k]),
-            )
-        )  # fmt: skip
+    for name, *values in zip(snapshot.id[k].tolist(), *columns, strict=True):
+        party, _, ident = name.partition("/")
+        out.append(Track(party, ident, *values))
     return out
 
 
