@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openap import WRAP, aero  # type: ignore[import-untyped]
+from openap import WRAP, aero
 from pyproj import Geod
 
 from deconflict.sim import motion

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -162,18 +162,7 @@ def run_live(
                 + (f" ({filed.notices} conflicting plan(s))" if filed.notices else "")
             )
         states = sim.states(0.0)
-        states = StateVectors.from_arrays(
-            time_s=np.full(len(states), now),
-            id=states.id,
-            party=states.party,
-            callsign=states.callsign,
-            latitude_deg=states.latitude_deg,
-            longitude_deg=states.longitude_deg,
-            altitude_m=states.altitude_m,
-            groundspeed_mps=states.groundspeed_mps,
-            track_deg=states.track_deg,
-            vertical_rate_mps=states.vertical_rate_mps,
-        )
+        states = replace(states, time_s=np.full(len(states), now))
         for party, push in pushers.items():
             rows = np.flatnonzero(states.party == party)
             if not len(rows):

@@ -13,7 +13,6 @@ Types OpenAP does not know (military aircraft, drones) are described in a scenar
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -44,9 +43,10 @@ class TypeSpec:
 
 
 def _openap() -> tuple[Any, Any]:
-    # OpenAP has no type information; imported here, at set-up, never in a step
-    openap = importlib.import_module("openap")
-    return openap.WRAP, importlib.import_module("openap.aero")
+    # imported at set-up only (it is slow to import), never in a step
+    from openap import WRAP, aero
+
+    return WRAP, aero
 
 
 def has_model(name: str) -> bool:

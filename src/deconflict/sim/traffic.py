@@ -10,7 +10,6 @@ relative motion, so that their closest approach is then and there; each starts
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,27 +18,12 @@ from pyproj import Geod
 from deconflict.sim import motion
 from deconflict.sim.motion import Fleet, Routes
 from deconflict.sim.performance import Tables, band_of, profile
-from deconflict.sim.scenario import Encounter, Point, Scenario, Side, Waypoint
+from deconflict.sim.scenario import Aircraft, Encounter, Point, Scenario, Side, Waypoint
 from deconflict.states import StateVectors
 from deconflict.units import ft_to_m, kt_to_mps, nm_to_m
 
 F64 = NDArray[np.float64]
 _GEOD = Geod(ellps="WGS84")
-
-
-@dataclass(frozen=True)
-class Flight:
-    """One aircraft of the traffic, as the kernel needs it."""
-
-    aircraft_id: str
-    party: str
-    type_name: str
-    callsign: str
-    start_s: float
-    altitude_ft: float
-    speed_kt: float | None
-    route: tuple[Waypoint, ...]
-    repeat: bool
 
 
 def _move(p: Point, azimuth_deg: float, distance_m: float) -> tuple[Point, float]:
@@ -48,7 +32,7 @@ def _move(p: Point, azimuth_deg: float, distance_m: float) -> tuple[Point, float
     return Point(float(lat), float(lon)), (float(back) + 180.0) % 360.0
 
 
-def encounter_flights(e: Encounter) -> tuple[Flight, Flight]:
+def encounter_flights(e: Encounter) -> tuple[Aircraft, Aircraft]:
     """The two flights of a scripted encounter."""
     va, vb = _en(e.a), _en(e.b)
     rel_e, rel_n = vb[0] - va[0], vb[1] - va[1]
@@ -71,7 +55,7 @@ def _en(side: Side) -> tuple[float, float]:
 
 def _side_flight(
     e: Encounter, side: Side, meet: Point, altitude_ft: float, break_off_s: float, turn_deg: float
-) -> Flight:
+) -> Aircraft:
     speed_m = kt_to_mps(side.speed_kt)
     start, _ = _move(meet, side.track_deg + 180.0, speed_m * e.lead_s)
     if break_off_s > 0.0:
@@ -84,7 +68,7 @@ def _side_flight(
         end, _ = _move(meet, side.track_deg, speed_m * e.after_s)
         points = (start, meet, end)
     route = tuple(Waypoint(p, altitude_ft, side.speed_kt) for p in points)
-    return Flight(
+    return Aircraft(
         side.aircraft_id,
         side.party,
         side.type_name,
@@ -97,7 +81,7 @@ def _side_flight(
     )
 
 
-def overflight_flights(scenario: Scenario, duration_s: float) -> list[Flight]:
+def overflight_flights(scenario: Scenario, duration_s: float) -> list[Aircraft]:
     """Each stream's aircraft, one every ``every_s`` (from a seeded phase), including those
     already on their way at the start (placed where they would be by then)."""
     rng = np.random.default_rng(scenario.seed)
@@ -122,7 +106,7 @@ def overflight_flights(scenario: Scenario, duration_s: float) -> list[Flight]:
                 Waypoint(o.destination, level, o.speed_kt),
             )
             found.append(
-                Flight(
+                Aircraft(
                     f"{o.callsign_prefix.lower()}-{k}-{n}",
                     o.party,
                     o.type_name,
@@ -138,21 +122,8 @@ def overflight_flights(scenario: Scenario, duration_s: float) -> list[Flight]:
     return found
 
 
-def flights_of(scenario: Scenario, duration_s: float) -> list[Flight]:
-    flights = [
-        Flight(
-            a.aircraft_id,
-            a.party,
-            a.type_name,
-            a.callsign,
-            a.start_s,
-            a.altitude_ft,
-            a.speed_kt,
-            a.route,
-            a.repeat,
-        )
-        for a in scenario.aircraft
-    ]
+def flights_of(scenario: Scenario, duration_s: float) -> list[Aircraft]:
+    flights = list(scenario.aircraft)
     for e in scenario.encounters:
         flights.extend(encounter_flights(e))
     flights.extend(overflight_flights(scenario, duration_s))
