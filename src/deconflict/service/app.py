@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from deconflict.errors import DeconflictError
 from deconflict.line.line import Line
 from deconflict.line.ticker import Ticker
-from deconflict.service import hotline_routes, limits, live_routes, routes
+from deconflict.service import console_routes, hotline_routes, limits, live_routes, routes
 from deconflict.service.responses import ORJSONResponse, error, status_of
 
 _log = logging.getLogger("deconflict.service")
@@ -93,4 +93,5 @@ def create_app(
     routes.install(app)
     hotline_routes.install(app)
     live_routes.install(app)
+    console_routes.install(app)
     return app
