@@ -59,7 +59,7 @@ function drawTraffic() {
   const a = alertLayers([...S.alerts.values()], ownById, t, leadS);
   tmap.set('alert-lines', a.lines);
   tmap.set('alert-points', a.points);
-  tmap.setLabels(labels.concat(a.labels));
+  tmap.setLabels(a.labels.concat(labels)); // the alerts' first: they win a place
   const own = ownById.size;
   $('#counts').textContent = `${own} own · ${S.tracks.length - own} shared · picture ${clockOf(S.tracksAt)}`;
 }

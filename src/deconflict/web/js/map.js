@@ -81,6 +81,7 @@ export class TrafficMap {
     this.canvas = labelCanvas;
     this.labels = [];
     this.showLabels = true;
+    this.painted = false;
     this.ready = new Promise((resolve) => this.map.on('load', () => {
       addLayers(this.map);
       resolve();
@@ -113,20 +114,28 @@ export class TrafficMap {
   drawLabels() {
     const ctx = this.canvas.getContext('2d');
     const dpr = window.devicePixelRatio || 1;
+    const b = this.map.getBounds();
+    let inView = this.showLabels ? this.labels.filter((l) => b.contains([l.lon, l.lat])) : [];
+    if (inView.length > 400) inView = []; // too dense to read: zoom in
+    // an empty canvas left as it is costs nothing: the compositor has it already
+    if (!inView.length && !this.painted) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    if (!this.showLabels || !this.labels.length) return;
-    const b = this.map.getBounds();
-    const inView = this.labels.filter((l) => b.contains([l.lon, l.lat]));
-    if (inView.length > 400) return; // too dense to read: zoom in
+    this.painted = inView.length > 0;
+    if (!this.painted) return;
     ctx.font = '11px system-ui, sans-serif';
     ctx.textBaseline = 'top';
+    const taken = []; // the boxes drawn: a label that would overlap one is left out
     for (const l of inView) {
       const p = this.map.project([l.lon, l.lat]);
-      ctx.fillStyle = 'rgba(11,24,34,0.75)';
       const lines = l.text.split('\n');
       const w = Math.max(...lines.map((t) => ctx.measureText(t).width));
-      ctx.fillRect(p.x + 6, p.y + 4, w + 4, 13 * lines.length + 2);
+      const box = [p.x + 6, p.y + 4, w + 4, 13 * lines.length + 2];
+      if (taken.some((o) => box[0] < o[0] + o[2] && o[0] < box[0] + box[2]
+        && box[1] < o[1] + o[3] && o[1] < box[1] + box[3])) continue;
+      taken.push(box);
+      ctx.fillStyle = 'rgba(11,24,34,0.75)';
+      ctx.fillRect(...box);
       ctx.fillStyle = l.color;
       lines.forEach((t, i) => ctx.fillText(t, p.x + 8, p.y + 5 + 13 * i));
     }
