@@ -233,6 +233,7 @@ async function boot(key) {
   for (const m of messages) keepMessage(m);
   const mine = S.parties.get(me.party_id);
   $('#who').textContent = `${mine ? mine.name : me.party_id} · ${me.role}`;
+  $('#plan-form').hidden = me.role !== 'officer'; // an observer files nothing
   fillTemplates();
   await tmap.ready;
   pollTracks();
