@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import uvicorn
 from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
+from websockets.sync.client import connect
 
+from deconflict.service.app import create_app
 from line_world import SECRET_AIRCRAFT, SECRET_CALLSIGN, World, make_world
 
 
@@ -178,3 +183,36 @@ def test_a_denied_socket_is_not_a_crash(world: World) -> None:
         world.client.websocket_connect("/v1/nothing/ws"),
     ):
         pass
+
+
+def test_an_idle_event_socket_ends_when_its_client_leaves(world: World) -> None:
+    """Found in review: the event socket only sent, so a client that left while nothing
+    happened was never noticed: its handler followed the line until the next event, and
+    the server's shutdown waited for it. A real server (uvicorn), a real client."""
+    server = uvicorn.Server(uvicorn.Config(create_app(world.line), host="127.0.0.1", port=0,
+                                           log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10.0
+        while not server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        before = len(world.line.listeners)
+        url = f"ws://127.0.0.1:{port}/v1/events/ws?after=1000000000"
+        with connect(url, additional_headers=auth(world, "officer_a")) as ws:
+            ws.send("anything: what a client sends is not read")
+            _wait_for(lambda: len(world.line.listeners) == before + 1)  # following the line
+        _wait_for(lambda: len(world.line.listeners) == before)  # and no longer
+    finally:
+        server.should_exit = True
+        thread.join(10.0)
+    assert not thread.is_alive()
+
+
+def _wait_for(condition: Any, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "not within 5 s"
+        time.sleep(0.01)

@@ -276,11 +276,27 @@ def install(app: FastAPI) -> None:
         if found is None:
             return
         caller, token = found
-        try:
-            line.require(caller, Role.OFFICER, Role.OBSERVER)
+
+        async def send() -> None:
             async for page in _events(line, caller, token, max(after, 0)):
                 for e in page or ():
                     await ws.send_text(orjson.dumps(e).decode())
+
+        async def until_closed() -> None:
+            # what the client sends is not read otherwise: only this notices it has gone
+            while (await ws.receive())["type"] != "websocket.disconnect":
+                pass
+
+        try:
+            line.require(caller, Role.OFFICER, Role.OBSERVER)
+            sending, closing = asyncio.create_task(send()), asyncio.create_task(until_closed())
+            done, _ = await asyncio.wait((sending, closing), return_when=asyncio.FIRST_COMPLETED)
+            for task in (sending, closing):
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
+            if sending in done:
+                sending.result()  # its error, if it ended with one
         except DeconflictError as e:
             await ws.send_text(orjson.dumps(_error(e)).decode())
             await ws.close(code=4403 if not isinstance(e, AuthError) else 4401)
