@@ -216,3 +216,17 @@ def _wait_for(condition: Any, timeout_s: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not within 5 s"
         time.sleep(0.01)
+
+
+def test_whoami_tells_an_officer_where_its_stream_stands(world: World) -> None:
+    """The console reads the state of things, then follows the stream from there: whoami
+    gives the party's latest event id, so that the history is not replayed."""
+    for who in ("officer_a", "officer_b"):
+        me = world.client.get("/v1/whoami", headers=auth(world, who)).json()
+        events = world.client.get("/v1/events?limit=1000", headers=auth(world, who)).json()
+        assert events["events"] and me["last_event_id"] == events["events"][-1]["event_id"]
+        after = world.client.get(f"/v1/events?after={me['last_event_id']}",
+                                 headers=auth(world, who)).json()  # fmt: skip
+        assert after["events"] == []
+    feed = world.client.get("/v1/whoami", headers=auth(world, "feed_a")).json()
+    assert "last_event_id" not in feed

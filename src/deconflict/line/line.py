@@ -582,6 +582,16 @@ class Line:
 
     # -- events and audit -------------------------------------------------------------
 
+    def last_event_id(self, caller: Caller) -> int:
+        """The cursor of the caller's party's latest event (0: none yet): a client that has
+        just read the state of things follows the stream from there."""
+        self.require(caller, Role.OFFICER, Role.OBSERVER)
+        party = self.party_of(caller)
+        rows = self.store.read(
+            lambda tx: tx.rows("SELECT MAX(event_id) FROM events WHERE party_id = ?", (party,))
+        )
+        return int(rows[0][0] or 0)
+
     def events(self, caller: Caller, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """The events told to the caller's party after the cursor ``after``, oldest first."""
         self.require(caller, Role.OFFICER, Role.OBSERVER)

@@ -112,9 +112,14 @@ def install(app: FastAPI) -> None:
         return {"ok": True}
 
     @app.get("/v1/whoami", tags=["line"])
-    def whoami(caller: CallerDep) -> dict[str, Any]:
-        """Who the key belongs to."""
-        return {"key_id": caller.key_id, "role": str(caller.role), "party_id": caller.party_id}
+    def whoami(caller: CallerDep, line: LineDep) -> dict[str, Any]:
+        """Who the key belongs to; for an officer or an observer, also the id of its party's
+        latest event (``last_event_id``): read the state of things, then follow the event
+        stream from there."""
+        me = {"key_id": caller.key_id, "role": str(caller.role), "party_id": caller.party_id}
+        if caller.role in (Role.OFFICER, Role.OBSERVER):
+            me["last_event_id"] = line.last_event_id(caller)
+        return me
 
     # -- parties and keys (admin) -----------------------------------------------------
 

@@ -237,9 +237,9 @@ async function boot(key) {
   fillTemplates();
   await tmap.ready;
   pollTracks();
-  // the stream from the start: every event is applied once and in order, so what the
-  // lists above already hold is only brought up to date
-  follower = new EventFollower(api, { after: 0, onEvent, onStatus: linkState }).start();
+  // the stream from the latest event before the lists above were read: what came since
+  // is applied on top (each event once and in order), and the history is not replayed
+  follower = new EventFollower(api, { after: me.last_event_id || 0, onEvent, onStatus: linkState }).start();
   changed();
   document.body.dataset.ready = 'true';
 }
