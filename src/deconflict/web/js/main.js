@@ -117,6 +117,7 @@ function composeTarget() {
 
 async function pollTracks() {
   if (!S.me) return;
+  const started = Date.now();
   try {
     const pic = await S.api.get('/v1/tracks');
     S.offsetS = pic.time_s - Date.now() / 1000;
@@ -126,7 +127,8 @@ async function pollTracks() {
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return logout('The key is no longer valid.');
   }
-  setTimeout(pollTracks, TRACKS_EVERY_MS);
+  // at a steady rate: the time the answer took is not added to every period
+  setTimeout(pollTracks, Math.max(0, TRACKS_EVERY_MS - (Date.now() - started)));
 }
 
 // a message's newer news over what is held: the answers to our requests and the events
