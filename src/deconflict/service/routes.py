@@ -116,7 +116,8 @@ def install(app: FastAPI) -> None:
         """Who the key belongs to; for an officer or an observer, also the id of its party's
         latest event (``last_event_id``): read the state of things, then follow the event
         stream from there."""
-        me = {"key_id": caller.key_id, "role": str(caller.role), "party_id": caller.party_id}
+        me: dict[str, Any] = {"key_id": caller.key_id, "role": str(caller.role),
+                              "party_id": caller.party_id}  # fmt: skip
         if caller.role in (Role.OFFICER, Role.OBSERVER):
             me["last_event_id"] = line.last_event_id(caller)
         return me
