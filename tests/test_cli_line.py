@@ -5,7 +5,6 @@ chain named with exit 1."""
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from cli_run import run
+from servers import free_port
 
 Run = tuple[pytest.CaptureFixture[str], pytest.MonkeyPatch]
 
@@ -95,17 +95,10 @@ def test_a_tampered_chain_is_named_with_exit_1(cli: tuple[Path, Run]) -> None:
     assert code == 1 and "broken at record 2: deleted" in err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def test_serve_answers_over_http(tmp_path: Path) -> None:
     """The real server (uvicorn), started as a user would, stopped with SIGTERM."""
     db = tmp_path / "line.db"
-    port = _free_port()
+    port = free_port()
     command = [str(Path(sys.executable).parent / "deconflict"), "serve", "--db", str(db),
                "--port", str(port)]  # fmt: skip
     with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as proc:

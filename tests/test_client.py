@@ -6,7 +6,6 @@ stream and track socket against small stand-in apps of the same contract (the li
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from deconflict.client import ApiError, Client, TextSocket, UnreachableError
 from deconflict.line.line import OPERATOR, Line
 from deconflict.service.app import create_app
 from line_world import SECRET_LAT, SECRET_LON, SECRET_PLAN, World, make_world, plan_fc
+from servers import free_port
 
 
 @pytest.fixture
@@ -163,15 +163,8 @@ def test_answers_outside_the_error_format_are_errors_too() -> None:
         client.health()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def test_a_line_that_is_not_there_is_unreachable() -> None:
-    with Client(f"http://127.0.0.1:{_free_port()}", timeout_s=5.0) as client:
+    with Client(f"http://127.0.0.1:{free_port()}", timeout_s=5.0) as client:
         with pytest.raises(UnreachableError) as e:
             client.health()
         assert e.value.status == 0 and "cannot reach http://127.0.0.1" in str(e.value)
@@ -292,7 +285,7 @@ def test_the_client_against_deconflict_serve(tmp_path: Path) -> None:
     db = tmp_path / "line.db"
     with Line.open(f"sqlite:///{db}") as line:
         _, admin_token = line.create_key(OPERATOR, "admin", None)
-    port = _free_port()
+    port = free_port()
     command = [str(Path(sys.executable).parent / "deconflict"), "serve", "--db", str(db),
                "--port", str(port)]  # fmt: skip
     base = f"http://127.0.0.1:{port}"

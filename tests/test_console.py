@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -26,6 +24,7 @@ import pytest
 
 from deconflict.client import Client
 from deconflict.line.line import OPERATOR, Line
+from servers import free_port, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -39,30 +38,6 @@ CHROMIUM_ARGS = ["--enable-unsafe-swiftshader", "--use-angle=swiftshader", "--ig
 
 #: a's aircraft whose id and callsign must never reach b (agreement at ``safety``)
 SECRET_JET, SECRET_CALLSIGN = "a-hidden-jet", "HIDDEN7"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def start_server(db: Path, port: int, tick_s: float = 0.5) -> subprocess.Popen[bytes]:
-    """``deconflict serve`` on ``db``, once it answers."""
-    command = [str(Path(sys.executable).parent / "deconflict"), "serve", "--db", str(db),
-               "--port", str(port), "--rate-limit", "0", "--tick-s", str(tick_s)]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30.0
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=5):
-                return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError("the server did not start") from None
-            time.sleep(0.1)
 
 
 def state(ident: str, lon: float, lat: float, track_deg: float, *, callsign: str | None = None,
@@ -174,7 +149,7 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line2]:
                                  ("feed_a", "feed", "a"), ("feed_b", "feed", "b")]:  # fmt: skip
             keys[who] = ln.create_key(OPERATOR, role, party, who)[1]
     port = free_port()
-    proc = start_server(db, port)
+    proc = start_server(db, port, "--rate-limit", "0", "--tick-s", "0.5")
     url = f"http://127.0.0.1:{port}"
     traffic = Traffic(url, {"a": keys["feed_a"], "b": keys["feed_b"]})
     traffic.add(*(Flight("a", f"blue-jet-{i}", 32.0 + 0.4 * i, 33.0 + 0.25 * i, 45.0 * i,

@@ -8,9 +8,6 @@ import json
 import os
 import random
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -21,32 +18,9 @@ import pytest
 
 from deconflict.line.line import OPERATOR, Line
 from line_world import plan_fc
+from servers import free_port, start_server
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _start(db: Path, port: int) -> subprocess.Popen[bytes]:
-    # writers as fast as they go, on one key: no rate limit (tests/test_limits.py tests it)
-    command = [str(Path(sys.executable).parent / "deconflict"), "serve", "--db", str(db),
-               "--port", str(port), "--rate-limit", "0"]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30.0
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=5):
-                return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError("the server did not start") from None
-            time.sleep(0.1)
 
 
 def _post(port: int, token: str, path: str, body: object) -> int | None:
@@ -118,8 +92,8 @@ def test_nothing_acknowledged_is_lost_when_the_server_is_killed(tmp_path: Path) 
                                        + str(n))  # fmt: skip
 
     for _ in range(3):
-        port = _free_port()
-        proc = _start(db, port)
+        port = free_port()
+        proc = start_server(db, port, "--rate-limit", "0")  # writers as fast as they go
         stop = threading.Event()
         clients = [
             threading.Thread(target=client, args=(port, stop, kind))
