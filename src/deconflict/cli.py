@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from deconflict.cli_simulate import DURATION, SPEED
 from deconflict.errors import DeconflictError, InputError
 from deconflict.units import m_to_ft, m_to_nm
 
@@ -264,17 +265,9 @@ def sample_command(kind: str, aircraft: int, seed: int, output: Path) -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--db", help="The line's database (default: SQLite in a temporary folder).")
+@click.option("--speed", **SPEED, help="Simulated seconds per real second.")
 @click.option(
-    "--speed",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(0.1, 100.0),
-    help="Simulated seconds per real second.",
-)
-@click.option(
-    "--duration-s",
-    type=click.FloatRange(1.0, 7 * 86400.0),
-    help="Simulated seconds to run (default: the scenario's).",
+    "--duration-s", **DURATION, help="Simulated seconds to run (default: the scenario's)."
 )
 @click.option(
     "--dir",

@@ -66,6 +66,12 @@ def _progress(total_s: float) -> Iterator[Callable[[float, float], None]]:
             bar.stop()
 
 
+#: the options of a simulated run, for `simulate` and `demo`
+SPEED: dict[str, Any] = {"default": 1.0, "show_default": True,
+                         "type": click.FloatRange(0.1, 100.0)}  # fmt: skip
+DURATION: dict[str, Any] = {"type": click.FloatRange(1.0, 7 * 86400.0)}
+
+
 @click.command("simulate")
 @click.argument("scenario", metavar="SCENARIO")
 @click.option("--server", help="Feed the line at this URL (e.g. http://127.0.0.1:8000).")
@@ -75,18 +81,9 @@ def _progress(total_s: float) -> Iterator[Callable[[float, float], None]]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the states to this CSV (canonical schema) instead, as fast as possible.",
 )
-@click.option(
-    "--speed",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(0.1, 100.0),
-    help="With --server: simulated seconds per real second.",
-)
-@click.option(
-    "--duration-s",
-    type=click.FloatRange(1.0, 7 * 86400.0),
-    help="Simulated seconds to run (default: the scenario's duration_s).",
-)
+@click.option("--speed", **SPEED, help="With --server: simulated seconds per real second.")
+@click.option("--duration-s", **DURATION,
+              help="Simulated seconds to run (default: the scenario's duration_s).")  # fmt: skip
 @click.option(
     "--key",
     "keys",
