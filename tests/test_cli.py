@@ -12,7 +12,8 @@ import pytest
 from rich.console import Console
 
 from cli_run import run
-from deconflict import cli, sample
+from deconflict import sample
+from deconflict.progress import progress_bar
 from deconflict.tactical.engine import Criteria, detect
 from deconflict.writers import CONFLICT_COLUMNS, write_states
 
@@ -174,7 +175,7 @@ def test_progress_bar_appears_only_after_the_delay() -> None:
     def shown(delay_s: float) -> str:
         screen = io.StringIO()
         terminal = Console(file=screen, force_terminal=True, width=100)
-        with cli._progress("detecting", delay_s=delay_s, console=terminal) as advance:
+        with progress_bar("detecting", "snapshots", delay_s, terminal) as advance:
             for done in range(1, 4):
                 advance(done, 4)
         return screen.getvalue()

@@ -8,18 +8,18 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from deconflict.cli_simulate import DURATION, SPEED
 from deconflict.errors import DeconflictError, InputError
+from deconflict.progress import progress_bar
 from deconflict.units import m_to_ft, m_to_nm
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def detect_command(
     read = read_states(states, strict=strict)
     if read.bad.count:
         _say(f"warning: {read.bad.describe(read.source, read.row_unit)}")
-    with _progress("detecting") as advance:
+    with progress_bar("detecting", "snapshots", console=_err) as advance:
         conflicts = detect(read.states, criteria, progress=advance)
     with _output(output) as out:
         write_conflicts(conflicts, out)
@@ -211,7 +211,7 @@ def alerting_command(
         stream = StreamAlerting(config, alerter)
         groups = list(snapshots(read.states, window_s))
         parts = []
-        with _progress("alerting") as advance:
+        with progress_bar("alerting", "snapshots", console=_err) as advance:
             for done, (time_s, snapshot) in enumerate(groups, start=1):
                 parts.append(stream.step(time_s, snapshot))
                 advance(done, len(groups))
@@ -356,41 +356,6 @@ def _output(path: Path | None) -> Iterator[TextIO]:
             yield out
     except OSError as e:
         raise InputError(f"{path}: cannot write ({e.strerror})") from None
-
-
-@contextmanager
-def _progress(
-    what: str, delay_s: float = 1.0, console: Console = _err
-) -> Iterator[Callable[[int, int], None]]:
-    """A progress callback that shows a bar only once the work has taken ``delay_s`` (and
-    only on a terminal: rich draws nothing into a pipe or a log)."""
-    started = time.perf_counter()
-    bar: Progress | None = None
-    task = None
-
-    def advance(done: int, total: int) -> None:
-        nonlocal bar, task
-        if bar is None:
-            if time.perf_counter() - started < delay_s or done >= total:
-                return
-            bar = Progress(
-                TextColumn(what),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total} snapshots"),
-                TimeRemainingColumn(),
-                console=console,
-                transient=True,
-            )
-            bar.start()
-            task = bar.add_task(what, total=total)
-        assert task is not None
-        bar.update(task, completed=done)
-
-    try:
-        yield advance
-    finally:
-        if bar is not None:
-            bar.stop()
 
 
 def main() -> None:

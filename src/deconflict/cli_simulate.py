@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from deconflict.errors import InputError, OptionError
+from deconflict.progress import progress_bar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,40 +30,6 @@ def _keys(given: tuple[str, ...]) -> dict[str, str]:
             raise OptionError(f"--key is PARTY=KEY (e.g. north=dk_...), not {item!r}")
         keys[party] = key
     return keys
-
-
-@contextmanager
-def _progress(total_s: float) -> Iterator[Callable[[float, float], None]]:
-    """A bar of simulated seconds, on a terminal only, once a run takes over a second."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    started = time.perf_counter()
-    bar: Progress | None = None
-    task: Any = None
-
-    def advance(done_s: float, total: float) -> None:
-        nonlocal bar, task
-        if bar is None:
-            if time.perf_counter() - started < 1.0 or done_s >= total:
-                return
-            bar = Progress(
-                TextColumn("simulating"),
-                BarColumn(),
-                TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            bar.start()
-            task = bar.add_task("simulating", total=total)
-        bar.update(task, completed=done_s)
-
-    try:
-        yield advance
-    finally:
-        if bar is not None:
-            bar.stop()
 
 
 #: the options of a simulated run, for `simulate` and `demo`
@@ -153,7 +119,10 @@ def _write(sim: Any, out: Path) -> None:
 
     started = time.perf_counter()
     try:
-        with open(out, "w", encoding="utf-8", newline="") as f, _progress(sim.duration_s) as p:
+        with (
+            open(out, "w", encoding="utf-8", newline="") as f,
+            progress_bar("simulating", "s") as p,
+        ):
             written = write_csv(sim, f, p)
     except OSError as e:
         raise InputError(f"{out}: cannot write ({e.strerror})") from None
