@@ -1,0 +1,1 @@
+"""Incident review: historical encounter analysis of recorded traffic (``docs/analysis.md``)."""
