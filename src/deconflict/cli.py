@@ -11,12 +11,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from deconflict.cli_options import criteria_arguments, separation_options
 from deconflict.cli_simulate import DURATION, SPEED
 from deconflict.errors import DeconflictError, InputError
 from deconflict.progress import progress_bar
@@ -53,12 +54,8 @@ def cli() -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the conflicts CSV here (default: standard output).",
 )
-@click.option("--hsep-nm", default=5.0, show_default=True, help="Horizontal minimum, NM.")
-@click.option("--vsep-ft", default=1000.0, show_default=True, help="Vertical minimum, ft.")
+@separation_options
 @click.option("--lookahead-s", default=300.0, show_default=True, help="Lookahead, seconds.")
-@click.option(
-    "--cross-party-only", is_flag=True, help="Only pairs of different parties (needs 'party')."
-)
 @click.option(
     "--window",
     "window_s",
@@ -66,35 +63,14 @@ def cli() -> None:
     help="Group rows into windows of S seconds; each aircraft's latest state in a window "
     "is extrapolated to the window's end. Default: rows sharing a timestamp.",
 )
-@click.option("--exclude-ground", is_flag=True, help="Drop aircraft reported on the ground.")
-@click.option("--min-altitude-ft", type=float, help="Drop aircraft below this altitude.")
-@click.option(
-    "--vsep-tolerance-ft",
-    default=0.0,
-    show_default=True,
-    help="Altitude quantisation allowance: vertical LoS needs |dz| < vsep - tolerance "
-    "(ADS-B reports in 25 ft steps; 50 keeps adjacent flight levels apart).",
-)
-@click.option(
-    "--areas",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="GeoJSON polygons with their own minima (properties hsep_nm, vsep_ft, "
-    "lower_ft, upper_ft), e.g. 3 NM in a terminal area.",
-)
 @click.option("--strict", is_flag=True, help="Fail on any bad row instead of dropping it.")
 def detect_command(
     states: Path,
     output: Path | None,
-    hsep_nm: float,
-    vsep_ft: float,
     lookahead_s: float,
-    cross_party_only: bool,
     window_s: float | None,
-    exclude_ground: bool,
-    min_altitude_ft: float | None,
-    vsep_tolerance_ft: float,
-    areas: Path | None,
     strict: bool,
+    **separation: Any,
 ) -> None:
     """Find the pairs of aircraft predicted to lose separation.
 
@@ -109,20 +85,11 @@ def detect_command(
     dz_cpa_ft,los_now (one row per conflicting pair per snapshot, id1 < id2).
     """
     from deconflict.readers import read_states
-    from deconflict.tactical.areas import read_areas
     from deconflict.tactical.engine import Criteria, detect
     from deconflict.writers import write_conflicts
 
     criteria = Criteria(
-        hsep_nm=hsep_nm,
-        vsep_ft=vsep_ft,
-        lookahead_s=lookahead_s,
-        cross_party_only=cross_party_only,
-        window_s=window_s,
-        exclude_onground=exclude_ground,
-        min_altitude_ft=min_altitude_ft,
-        vsep_tolerance_ft=vsep_tolerance_ft,
-        areas=read_areas(areas) if areas is not None else (),
+        lookahead_s=lookahead_s, window_s=window_s, **criteria_arguments(separation)
     )
     started = time.perf_counter()
     read = read_states(states, strict=strict)
@@ -407,3 +374,7 @@ cli.add_command(data_group)
 from deconflict.cli_simulate import simulate_command  # noqa: E402
 
 cli.add_command(simulate_command)
+
+from deconflict.cli_analyze import analyze_command  # noqa: E402
+
+cli.add_command(analyze_command)

@@ -1,0 +1,257 @@
+"""An incident review on Dask: the recordings split by time, each partition scanned on a
+worker, the findings joined (``docs/analysis.md``, Partitions).
+
+1. **Split.** Each input file is read on a worker (any format ``detect`` reads) and its
+   rows are written to Parquet, one file per partition of ``partition_s`` (UTC-aligned),
+   into a work directory that every worker can reach.
+2. **Scan.** Each partition is scanned on a worker with the rows of its own files and of
+   its neighbours' as far as ``max_gap_s + step_s`` reaches.
+3. **Join.** The driver joins what touches across boundaries and builds the tables.
+
+Memory is bounded by one file (split) or one partition and its margins (scan) per worker.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib
+import itertools
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from deconflict.analysis.review import Review
+from deconflict.analysis.scan import ReviewOptions, Scanned, scan
+from deconflict.analysis.tables import build
+from deconflict.errors import InputError, OptionError
+from deconflict.readers import read_states
+from deconflict.states import StateVectors
+
+Progress = Callable[[str, int, int], None]
+"""Told ``(stage, done, total)`` as the work goes."""
+
+#: the columns of a StateVectors, as they are written between the stages
+_COLUMNS = [f.name for f in fields(StateVectors) if f.name != "has_party"]
+
+
+def input_files(patterns: Sequence[str]) -> list[str]:
+    """The files that the paths and glob patterns name, in order, each once."""
+    found: list[str] = []
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            matched = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            if not matched:
+                raise InputError(f"{pattern}: no file matches")
+            found.extend(matched)
+        elif os.path.isdir(pattern):
+            raise InputError(f"{pattern}: a directory; give files or a glob pattern")
+        elif not os.path.exists(pattern):
+            raise InputError(f"{pattern}: no such file")
+        else:
+            found.append(pattern)
+    return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Split:
+    """What splitting one file found."""
+
+    path: str
+    rows: int
+    bad_rows: int
+    bad: str | None  #: what was dropped, in one line for a user
+    partitions: dict[int, int]  #: partition -> rows written
+    has_party: bool
+
+
+def split_file(path: str, index: int, work: str, partition_s: float) -> Split:
+    """Read one file and write its rows to ``work/<partition>/<index>.parquet``."""
+    result = read_states(path)
+    states = result.states
+    part = np.floor(states.time_s / partition_s).astype(np.int64)
+    order = np.argsort(part, kind="stable")
+    part = part[order]
+    table = pa.table({c: getattr(states, c)[order] for c in _COLUMNS})
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(part)) + 1, [len(part)]])
+    counts: dict[int, int] = {}
+    for s, e in itertools.pairwise(bounds):
+        if e <= s:
+            continue
+        p = int(part[s])
+        folder = Path(work) / str(p)
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table.slice(int(s), int(e - s)), folder / f"{index}.parquet")
+        counts[p] = int(e - s)
+    bad = result.bad.describe(result.source, result.row_unit) if result.bad.count else None
+    return Split(path, len(states), result.bad.count, bad, counts, states.has_party)
+
+
+def scan_partition(
+    p: int, work: str, options: ReviewOptions, partition_s: float, has_party: bool
+) -> Scanned:
+    """Scan partition ``p`` from its rows and its neighbours' (as far as the margin)."""
+    reach = math.ceil(options.margin_s / partition_s)
+    t0, t1 = p * partition_s, (p + 1) * partition_s
+    tables = []
+    for q in range(p - reach, p + reach + 1):
+        folder = Path(work) / str(q)
+        if folder.is_dir():
+            for f in sorted(folder.iterdir()):
+                tables.append(pq.read_table(f))
+    if tables:
+        table = pa.concat_tables(tables)
+        cols = {c: table.column(c).to_numpy() for c in _COLUMNS}
+    else:
+        cols = {c: np.empty(0) for c in _COLUMNS}
+    states = StateVectors(**cols, has_party=has_party)
+    near = (states.time_s >= t0 - options.margin_s) & (states.time_s <= t1 + options.margin_s)
+    states = states.take(near)
+    steps = round(partition_s / options.step_s)
+    return scan(states, options, p * steps, (p + 1) * steps)
+
+
+def check_partition(partition_s: float, step_s: float) -> None:
+    steps = partition_s / step_s
+    if not (math.isfinite(partition_s) and partition_s > 0 and abs(steps - round(steps)) < 1e-9):
+        raise OptionError(
+            f"partition_s must be a positive multiple of step_s ({step_s:g}), not {partition_s:g}"
+        )
+
+
+def _distributed() -> Any:
+    """dask's ``distributed`` (imported when needed: it takes a while; typed in part)."""
+    return importlib.import_module("distributed")
+
+
+@contextmanager
+def dask_client(scheduler: str | None, workers: int | None = None) -> Iterator[Any]:
+    """A client of the cluster at ``scheduler``, or of a local cluster started here (one
+    process per core, a thread each) and stopped after."""
+    dist = _distributed()
+    Client, LocalCluster = dist.Client, dist.LocalCluster
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as e:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n = workers or max(1, len(os.sched_getaffinity(0)))
+    with LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        memory_limit=0, silence_logs=50,
+    ) as cluster, Client(cluster) as client:  # fmt: skip
+        yield client
+
+
+def analyze(
+    paths: Sequence[str],
+    options: ReviewOptions | None = None,
+    *,
+    partition_s: float = 600.0,
+    client: Any = None,
+    work_dir: str | os.PathLike[str] | None = None,
+    closest_pairs: int = 10,
+    progress: Progress | None = None,
+) -> Review:
+    """Review recorded traffic: ``paths`` are files or glob patterns. On the Dask
+    ``client`` given, else on a local cluster started for the call. The work directory
+    (default: a temporary one) must be reachable by every worker; it is removed after."""
+    options = options or ReviewOptions()
+    options.config()  # a bad alerting configuration fails before any work
+    check_partition(partition_s, options.step_s)
+    files = input_files(paths)
+    started = time.perf_counter()
+    tell = progress or (lambda stage, done, total: None)
+    own_work = work_dir is None
+    if work_dir is None:
+        work = tempfile.mkdtemp(prefix="deconflict-review-")
+    else:
+        work = os.fspath(work_dir)
+        Path(work).mkdir(parents=True, exist_ok=True)
+    try:
+        if client is None:
+            with dask_client(None) as local:
+                scanned, splits = _run(local, files, work, options, partition_s, tell)
+        else:
+            scanned, splits = _run(client, files, work, options, partition_s, tell)
+    finally:
+        if own_work:
+            shutil.rmtree(work, ignore_errors=True)
+    review = build(scanned, options, closest_pairs)
+    times = review.aircraft
+    review.meta = {
+        "inputs": files,
+        "states": sum(s.rows for s in splits),
+        "bad_rows": sum(s.bad_rows for s in splits),
+        "dropped": [s.bad for s in splits if s.bad],
+        "aircraft": len(times),
+        "time_start_s": float(times["first_s"].min()) if len(times) else None,
+        "time_end_s": float(times["last_s"].max()) if len(times) else None,
+        "partitions": len(scanned),
+        "partition_s": partition_s,
+        "criteria": _criteria(options),
+        "elapsed_s": time.perf_counter() - started,
+    }
+    return review
+
+
+def _criteria(options: ReviewOptions) -> dict[str, Any]:
+    c = options.criteria
+    return {
+        "hsep_nm": c.hsep_nm, "vsep_ft": c.vsep_ft, "vsep_tolerance_ft": c.vsep_tolerance_ft,
+        "exclude_ground": c.exclude_onground, "min_altitude_ft": c.min_altitude_ft,
+        "cross_party_only": c.cross_party_only, "areas": [a.name for a in c.areas],
+        "cpa_nm": options.cpa_nm, "cpa_ft": options.cpa_ft, "step_s": options.step_s,
+        "max_gap_s": options.max_gap_s, "alerting": options.alerting, "alerter": options.alerter,
+    }  # fmt: skip
+
+
+def _run(
+    client: Any,
+    files: list[str],
+    work: str,
+    options: ReviewOptions,
+    partition_s: float,
+    tell: Progress,
+) -> tuple[list[Scanned], list[Split]]:
+    as_completed = _distributed().as_completed
+    futures = [
+        client.submit(split_file, f, i, work, partition_s, pure=False) for i, f in enumerate(files)
+    ]
+    splits: list[Split] = []
+    tell("reading", 0, len(futures))
+    for done, future in enumerate(as_completed(futures), start=1):
+        splits.append(future.result())
+        tell("reading", done, len(futures))
+    has_party = any(s.has_party for s in splits)
+    # partitions without rows of their own still have grid times where a track bridges
+    # them: every partition within reach of a row is scanned
+    reach = math.ceil(options.margin_s / partition_s)
+    parts = sorted(
+        {q for s in splits for p in s.partitions for q in range(p - reach, p + reach + 1)}
+    )
+    futures = [
+        client.submit(scan_partition, p, work, options, partition_s, has_party, pure=False)
+        for p in parts
+    ]
+    scanned: list[Scanned] = []
+    tell("scanning", 0, len(futures))
+    for done, future in enumerate(as_completed(futures), start=1):
+        scanned.append(future.result())
+        tell("scanning", done, len(futures))
+    return scanned, splits
