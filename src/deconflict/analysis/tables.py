@@ -99,17 +99,20 @@ def _overlaps(a: pd.DataFrame, b: pd.DataFrame) -> NDArray[np.bool_]:
 
 
 def _leads(conflicts: pd.DataFrame, losses: pd.DataFrame, step_s: float) -> pd.Series:
-    """For each predicted conflict, the start of the first loss of its pair that starts
-    between its first grid time and one step after its last (NaN: none)."""
+    """For each predicted conflict, the start of the first loss of its pair that is under
+    way at its first grid time or starts before one step after its last (NaN: none)."""
     out = pd.Series(np.nan, index=conflicts.index)
     if conflicts.empty or losses.empty:
         return out
     left = conflicts[["id1", "id2", "start_s", "end_s"]].reset_index(names="row")
     merged = left.merge(
-        losses[["id1", "id2", "start_s"]].rename(columns={"start_s": "los_s"}), on=["id1", "id2"]
+        losses[["id1", "id2", "start_s", "end_s"]].rename(
+            columns={"start_s": "los_s", "end_s": "los_end_s"}
+        ),
+        on=["id1", "id2"],
     )
     inside = merged[
-        (merged["los_s"] >= merged["start_s"]) & (merged["los_s"] <= merged["end_s"] + step_s)
+        (merged["los_end_s"] >= merged["start_s"]) & (merged["los_s"] <= merged["end_s"] + step_s)
     ]
     first = inside.groupby("row")["los_s"].min()
     out.loc[first.index] = first.to_numpy()
