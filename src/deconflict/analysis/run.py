@@ -152,7 +152,7 @@ def dask_client(scheduler: str | None, workers: int | None = None) -> Iterator[A
         return
     n = workers or max(1, len(os.sched_getaffinity(0)))
     with LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
         memory_limit=0, silence_logs=50,
     ) as cluster, Client(cluster) as client:  # fmt: skip
         yield client
