@@ -65,7 +65,13 @@ def _say(line: str) -> None:
     help="Length of the time partitions run in parallel (a multiple of --step-s).",
 )
 @click.option(
-    "--workers", type=click.IntRange(1, 256), help="Local cluster: worker processes (cores)."
+    "--workers", type=click.IntRange(1, 256), help="Local cluster: workers (default: cores)."
+)
+@click.option(
+    "--processes/--threads",
+    default=None,
+    help="Local cluster: a process per worker, or threads in this process. Default: "
+    "threads for inputs up to 512 MB (they start at once), processes beyond.",
 )
 @click.option(
     "--work-dir",
@@ -89,6 +95,7 @@ def analyze_command(
     max_gap_s: float,
     partition_s: float,
     workers: int | None,
+    processes: bool | None,
     work_dir: Path | None,
     closest_pairs: int,
     no_report: bool,
@@ -107,7 +114,7 @@ def analyze_command(
     Example: deconflict analyze 'recordings/*.parquet' --exclude-ground
     --vsep-tolerance-ft 50 -o review
     """
-    from deconflict.analysis.run import analyze, dask_client
+    from deconflict.analysis.run import analyze, dask_client, input_files, local_processes
     from deconflict.analysis.scan import ReviewOptions
     from deconflict.analysis.tables import write_tables
     from deconflict.tactical.engine import Criteria
@@ -118,6 +125,9 @@ def analyze_command(
         alerting=alerting, alerter=alerter,
     )  # fmt: skip
     started = time.perf_counter()
+    files = input_files(data)
+    if processes is None:
+        processes = local_processes(files)
     with progress_bar("reviewing", "tasks") as advance:
         stages: dict[str, tuple[int, int]] = {}
 
@@ -125,9 +135,9 @@ def analyze_command(
             stages[stage] = (done, total)
             advance(sum(d for d, _ in stages.values()), sum(t for _, t in stages.values()) + 1)
 
-        with dask_client(scheduler, workers) as client:
+        with dask_client(scheduler, workers, processes) as client:
             review = analyze(
-                list(data), options, partition_s=partition_s, client=client,
+                files, options, partition_s=partition_s, client=client,
                 work_dir=work_dir, closest_pairs=closest_pairs, progress=tell,
             )  # fmt: skip
     for dropped in review.meta.get("dropped", []):

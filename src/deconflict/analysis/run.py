@@ -134,10 +134,24 @@ def _distributed() -> Any:
     return importlib.import_module("distributed")
 
 
+#: inputs up to this size run on a local cluster of threads in this process: a cluster of
+#: processes takes seconds to start (each worker imports numba, pyarrow, pandas) and the
+#: kernels release the GIL; larger ones get a process per core
+THREADS_UP_TO_BYTES = 512 * 1024 * 1024
+
+
+def local_processes(files: Sequence[str]) -> bool:
+    """Whether a local cluster for these inputs should run processes (else threads)."""
+    return sum(os.path.getsize(f) for f in files) > THREADS_UP_TO_BYTES
+
+
 @contextmanager
-def dask_client(scheduler: str | None, workers: int | None = None) -> Iterator[Any]:
-    """A client of the cluster at ``scheduler``, or of a local cluster started here (one
-    process per core, a thread each) and stopped after."""
+def dask_client(
+    scheduler: str | None, workers: int | None = None, processes: bool = True
+) -> Iterator[Any]:
+    """A client of the cluster at ``scheduler``, or of a local cluster started here and
+    stopped after: ``workers`` processes of one thread each (default: one per core), or
+    one worker of as many threads with ``processes=False``."""
     dist = _distributed()
     Client, LocalCluster = dist.Client, dist.LocalCluster
     if scheduler:
@@ -151,9 +165,10 @@ def dask_client(scheduler: str | None, workers: int | None = None) -> Iterator[A
             client.close()
         return
     n = workers or max(1, len(os.sched_getaffinity(0)))
+    shape = {"n_workers": n, "threads_per_worker": 1} if processes else {
+        "n_workers": 1, "threads_per_worker": n}  # fmt: skip
     with LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-        memory_limit=0, silence_logs=50,
+        **shape, processes=processes, dashboard_address=":0", memory_limit=0, silence_logs=50
     ) as cluster, Client(cluster) as client:  # fmt: skip
         yield client
 
@@ -185,7 +200,7 @@ def analyze(
         Path(work).mkdir(parents=True, exist_ok=True)
     try:
         if client is None:
-            with dask_client(None) as local:
+            with dask_client(None, processes=local_processes(files)) as local:
                 scanned, splits = _run(local, files, work, options, partition_s, tell)
         else:
             scanned, splits = _run(client, files, work, options, partition_s, tell)
