@@ -14,9 +14,6 @@ Python, from the formulas of the docs:
 
 Readings of the docs where they leave a choice (each repeated where it is used):
 
-- **Tolerance.** ``vsep_tolerance_ft`` lowers the vertical limit of close encounters too:
-  the docs define them as "the same [as a loss] with the reporting limits instead of the
-  minima", and the tolerance is not one of the minima.
 - **Isolated grid times.** A grid time both aircraft cover but with no segment on either
   side (one aircraft covers no neighbouring grid time) is a zero-length interval there when
   the pair is within the limits: the docs' "a pair present at one grid time only", applied
@@ -383,10 +380,8 @@ def reference_review(
     loss_limits = _Limits(
         nm_to_m(hsep_nm) - AT_THRESHOLD_M, ft_to_m(vsep_ft) - tolerance_m - AT_THRESHOLD_M
     )
-    # the tolerance lowers the reporting limit as it lowers the minimum (module docstring)
-    cpa_limits = _Limits(
-        nm_to_m(cpa_nm) - AT_THRESHOLD_M, ft_to_m(cpa_ft) - tolerance_m - AT_THRESHOLD_M
-    )
+    # no tolerance on the reporting limits: it is an allowance of the minima only (docs)
+    cpa_limits = _Limits(nm_to_m(cpa_nm) - AT_THRESHOLD_M, ft_to_m(cpa_ft) - AT_THRESHOLD_M)
     all_tracks = tracks(states, step_s, max_gap_s) if len(states) else []
     losses: list[dict[str, object]] = []
     closest: list[dict[str, object]] = []

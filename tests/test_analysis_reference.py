@@ -398,6 +398,21 @@ def test_by_hand_vertical_threshold(dz_ft: float, tolerance_ft: float, lost: boo
         assert losses.vsep_applied_ft.iloc[0] == 1000.0
 
 
+@pytest.mark.parametrize(("dz_ft", "close"), [(1990.0, True), (2000.0, False)])
+def test_by_hand_no_tolerance_on_reporting_limits(dz_ft: float, close: bool) -> None:
+    """The tolerance is an allowance of the minima only: 1,990 ft apart is a close encounter
+    under 2,000 ft even with a 50 ft tolerance."""
+    t = np.arange(0.0, 11.0, 1.0)
+    states = _states(
+        [
+            {"t": t, "lat": 0.0, "lon": 0.0, "alt_ft": 30_000.0},
+            {"t": t, "lat": 0.01, "lon": 0.0, "alt_ft": 30_000.0 + dz_ft},
+        ]
+    )
+    _, closest = reference_review(states, vsep_tolerance_ft=50.0)
+    assert len(closest) == int(close)
+
+
 @pytest.mark.parametrize(("wrong_first", "pieces"), [(True, 1), (False, 2)])
 def test_by_hand_duplicate_time_later_row_wins(wrong_first: bool, pieces: int) -> None:
     """Two rows of one aircraft at t = 50: the later one in the file counts. A wrong row 50 NM
