@@ -40,8 +40,9 @@ def paris_whole(quickstart_json: Path, client: Any) -> Review:
 def _same(a: Review, b: Review) -> None:
     for name in a.TABLES:
         pd.testing.assert_frame_equal(
-            getattr(a, name), getattr(b, name), check_exact=False, rtol=1e-12, atol=1e-9
-        )
+            getattr(a, name), getattr(b, name), check_exact=False, rtol=1e-12, atol=1e-9,
+            obj=name,
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("partition_s", [600.0, 457.0, 60.0])

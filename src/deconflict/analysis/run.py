@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from deconflict.analysis import tables
 from deconflict.analysis.review import Review
 from deconflict.analysis.scan import ReviewOptions, Scanned, scan
 from deconflict.analysis.tables import build
@@ -98,9 +99,15 @@ def split_file(path: str, index: int, work: str, partition_s: float) -> Split:
 
 
 def scan_partition(
-    p: int, work: str, options: ReviewOptions, partition_s: float, has_party: bool
+    p: int,
+    work: str,
+    options: ReviewOptions,
+    partition_s: float,
+    has_party: bool,
+    only: Sequence[str] | None = None,
 ) -> Scanned:
-    """Scan partition ``p`` from its rows and its neighbours' (as far as the margin)."""
+    """Scan partition ``p`` from its rows and its neighbours' (as far as the margin); with
+    ``only``, the aircraft of these ids alone, and their profiles."""
     reach = math.ceil(options.margin_s / partition_s)
     t0, t1 = p * partition_s, (p + 1) * partition_s
     tables = []
@@ -116,9 +123,11 @@ def scan_partition(
         cols = {c: np.empty(0) for c in _COLUMNS}
     states = StateVectors(**cols, has_party=has_party)
     near = (states.time_s >= t0 - options.margin_s) & (states.time_s <= t1 + options.margin_s)
+    if only is not None:
+        near &= np.isin(states.id, np.asarray(only, dtype=np.str_))
     states = states.take(near)
     steps = round(partition_s / options.step_s)
-    return scan(states, options, p * steps, (p + 1) * steps)
+    return scan(states, options, p * steps, (p + 1) * steps, profiles=only is not None)
 
 
 def check_partition(partition_s: float, step_s: float) -> None:
@@ -198,16 +207,16 @@ def analyze(
     else:
         work = os.fspath(work_dir)
         Path(work).mkdir(parents=True, exist_ok=True)
+    job = _Job(files, work, options, partition_s, closest_pairs, tell)
     try:
         if client is None:
             with dask_client(None, processes=local_processes(files)) as local:
-                scanned, splits = _run(local, files, work, options, partition_s, tell)
+                review, splits = job.run(local)
         else:
-            scanned, splits = _run(client, files, work, options, partition_s, tell)
+            review, splits = job.run(client)
     finally:
         if own_work:
             shutil.rmtree(work, ignore_errors=True)
-    review = build(scanned, options, closest_pairs)
     times = review.aircraft
     review.meta = {
         "inputs": files,
@@ -217,7 +226,7 @@ def analyze(
         "aircraft": len(times),
         "time_start_s": float(times["first_s"].min()) if len(times) else None,
         "time_end_s": float(times["last_s"].max()) if len(times) else None,
-        "partitions": len(scanned),
+        "partitions": review.meta["partitions"],
         "partition_s": partition_s,
         "criteria": _criteria(options),
         "elapsed_s": time.perf_counter() - started,
@@ -236,37 +245,59 @@ def _criteria(options: ReviewOptions) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _run(
-    client: Any,
-    files: list[str],
-    work: str,
-    options: ReviewOptions,
-    partition_s: float,
-    tell: Progress,
-) -> tuple[list[Scanned], list[Split]]:
-    as_completed = _distributed().as_completed
-    futures = [
-        client.submit(split_file, f, i, work, partition_s, pure=False) for i, f in enumerate(files)
-    ]
-    splits: list[Split] = []
-    tell("reading", 0, len(futures))
-    for done, future in enumerate(as_completed(futures), start=1):
-        splits.append(future.result())
-        tell("reading", done, len(futures))
-    has_party = any(s.has_party for s in splits)
-    # partitions without rows of their own still have grid times where a track bridges
-    # them: every partition within reach of a row is scanned
-    reach = math.ceil(options.margin_s / partition_s)
-    parts = sorted(
-        {q for s in splits for p in s.partitions for q in range(p - reach, p + reach + 1)}
-    )
-    futures = [
-        client.submit(scan_partition, p, work, options, partition_s, has_party, pure=False)
-        for p in parts
-    ]
-    scanned: list[Scanned] = []
-    tell("scanning", 0, len(futures))
-    for done, future in enumerate(as_completed(futures), start=1):
-        scanned.append(future.result())
-        tell("scanning", done, len(futures))
-    return scanned, splits
+@dataclass(frozen=True)
+class _Job:
+    files: list[str]
+    work: str
+    options: ReviewOptions
+    partition_s: float
+    closest_pairs: int
+    tell: Progress
+
+    def run(self, client: Any) -> tuple[Review, list[Split]]:
+        """Split, scan, join; then profile the closest pairs in a second pass over their
+        aircraft alone."""
+        splits = self._gather(
+            client, "reading",
+            [client.submit(split_file, f, i, self.work, self.partition_s, pure=False)
+             for i, f in enumerate(self.files)],
+        )  # fmt: skip
+        has_party = any(s.has_party for s in splits)
+        # partitions without rows of their own still have grid times where a track bridges
+        # them: every partition within reach of a row is scanned
+        reach = math.ceil(self.options.margin_s / self.partition_s)
+        parts = sorted(
+            {q for s in splits for p in s.partitions for q in range(p - reach, p + reach + 1)}
+        )
+        scanned = self._gather(client, "scanning", [
+            client.submit(scan_partition, p, self.work, self.options, self.partition_s,
+                          has_party, pure=False)
+            for p in parts
+        ])  # fmt: skip
+        review = build(scanned, self.options)
+        ranked = tables.closest_pairs(review.closest, self.closest_pairs)
+        wanted: dict[int, set[str]] = {}
+        for id1, id2, start, end in ranked[["id1", "id2", "start_s", "end_s"]].itertuples(
+            index=False
+        ):
+            first = math.floor(start / self.partition_s)
+            for p in range(first, math.floor(end / self.partition_s) + 1):
+                wanted.setdefault(p, set()).update((id1, id2))
+        found = self._gather(client, "profiling", [
+            client.submit(scan_partition, p, self.work, self.options, self.partition_s,
+                          has_party, sorted(ids), pure=False)
+            for p, ids in sorted(wanted.items())
+        ])  # fmt: skip
+        review.profiles = tables.profiles([s.profiles for s in found], ranked)
+        review.meta["partitions"] = len(parts)
+        return review, splits
+
+    def _gather(self, client: Any, stage: str, futures: list[Any]) -> list[Any]:
+        """The futures' results, in the order they finish, telling the progress."""
+        as_completed = _distributed().as_completed
+        out = []
+        self.tell(stage, 0, len(futures))
+        for done, future in enumerate(as_completed(futures), start=1):
+            out.append(future.result())
+            self.tell(stage, done, len(futures))
+        return out

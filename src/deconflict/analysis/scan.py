@@ -234,8 +234,16 @@ def _alert_runs(
     )
 
 
-def scan(states: StateVectors, options: ReviewOptions, first_step: int, stop_step: int) -> Scanned:
-    """The findings of the grid indices [first_step, stop_step) (see the module's doc)."""
+def scan(
+    states: StateVectors,
+    options: ReviewOptions,
+    first_step: int,
+    stop_step: int,
+    profiles: bool = False,
+) -> Scanned:
+    """The findings of the grid indices [first_step, stop_step) (see the module's doc);
+    with ``profiles``, the close pairs' grid times too (the review asks for them only for
+    the closest pairs, in a second pass over their aircraft alone)."""
     criteria = options.criteria
     step_s = options.step_s
     owned = (first_step, stop_step)
@@ -274,21 +282,26 @@ def scan(states: StateVectors, options: ReviewOptions, first_step: int, stop_ste
     close_v = np.full(len(ps), cpa_v - THRESHOLD_EPSILON_M)
     close = _intervals(grid, ps, close_h, close_v, owned)
     alerts = _alert_runs(grid, ps, a, b, options, owned)
+    return Scanned(losses, close, alerts, _profiles(grid, ps, close_h, close_v, owned, profiles),
+                   aircraft)  # fmt: skip
+
+
+def _profiles(
+    grid: Grid, ps: PairSteps, h_m: F64, v_m: F64, owned: tuple[int, int], wanted: bool
+) -> pd.DataFrame:
+    """The owned grid times at which pairs are within the reporting limits."""
     hsep = np.sqrt(np.einsum("ij,ij->i", ps.d_m, ps.d_m))
     near = np.flatnonzero(
-        (hsep < close_h)
-        & (np.abs(ps.dz_m) < close_v)
-        & (ps.step >= owned[0])
+        wanted & (hsep < h_m) & (np.abs(ps.dz_m) < v_m) & (ps.step >= owned[0])
         & (ps.step < owned[1])
-    )
-    profiles = pd.DataFrame(
+    )  # fmt: skip
+    return pd.DataFrame(
         {
             **_ids(grid, ps.pair[near]),
-            "time_s": ps.step[near] * step_s,
+            "time_s": ps.step[near] * grid.step_s,
             "hsep_m": hsep[near],
             "vsep_m": np.abs(ps.dz_m[near]),
             "altitude1_m": ps.alt_m[near, 0],
             "altitude2_m": ps.alt_m[near, 1],
         }
     )
-    return Scanned(losses, close, alerts, profiles, aircraft)

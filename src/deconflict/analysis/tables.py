@@ -119,8 +119,9 @@ def _leads(conflicts: pd.DataFrame, losses: pd.DataFrame, step_s: float) -> pd.S
     return out
 
 
-def build(scanned: Sequence[Scanned], options: ReviewOptions, closest_pairs: int = 10) -> Review:
-    """The review's tables from every partition's findings."""
+def build(scanned: Sequence[Scanned], options: ReviewOptions) -> Review:
+    """The review's tables from every partition's findings (the profiles empty: they come
+    from a second pass, ``closest_pairs`` then ``profiles``)."""
     step_s = options.step_s
     aircraft = _aircraft([s.aircraft for s in scanned])
     tolerance_m = options.criteria.vsep_tolerance_ft * FT_M
@@ -206,7 +207,7 @@ def build(scanned: Sequence[Scanned], options: ReviewOptions, closest_pairs: int
     table["min_hsep_nm"] = table["id"].map(smallest).astype(np.float64)
     table = table[AIRCRAFT]
 
-    profiles = _profiles([s.profiles for s in scanned], closest, closest_pairs)
+    profiles = pd.DataFrame({c: [] for c in PROFILES})
     return Review(
         losses.reset_index(drop=True),
         conflicts.reset_index(drop=True),
@@ -216,30 +217,44 @@ def build(scanned: Sequence[Scanned], options: ReviewOptions, closest_pairs: int
     )
 
 
-def _profiles(parts: Sequence[pd.DataFrame], closest: pd.DataFrame, pairs: int) -> pd.DataFrame:
-    """The grid times of the ``pairs`` pairs with the closest approaches, ranked."""
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    if frame.empty or closest.empty or pairs <= 0:
-        return pd.DataFrame({c: [] for c in PROFILES})
+def closest_pairs(closest: pd.DataFrame, pairs: int) -> pd.DataFrame:
+    """The ``pairs`` pairs with the closest approaches, ranked from 1, each with the start
+    and end of its closest encounter."""
     best = (
         closest.sort_values(["hsep_nm", "vsep_ft", "id1", "id2"], kind="stable")
         .drop_duplicates(["id1", "id2"])
-        .head(pairs)[["id1", "id2"]]
+        .head(max(pairs, 0))[["id1", "id2", "start_s", "end_s"]]
+        .reset_index(drop=True)
     )
-    best["rank"] = np.arange(1, len(best) + 1)
-    out = frame.merge(best, on=["id1", "id2"]).sort_values(["rank", "time_s"], kind="stable")
-    return pd.DataFrame(
-        {
-            "id1": out["id1"],
-            "id2": out["id2"],
-            "rank": out["rank"].astype(np.int64),
-            "time_s": out["time_s"].astype(np.float64),
-            "hsep_nm": out["hsep_m"] / NM_M,
-            "vsep_ft": out["vsep_m"] / FT_M,
-            "altitude1_ft": out["altitude1_m"] / FT_M,
-            "altitude2_ft": out["altitude2_m"] / FT_M,
-        }
-    ).reset_index(drop=True)[PROFILES]
+    best["rank"] = np.arange(1, len(best) + 1, dtype=np.int64)
+    return best
+
+
+def profiles(parts: Sequence[pd.DataFrame], ranked: pd.DataFrame) -> pd.DataFrame:
+    """The grid times of the ranked pairs' closest encounters, from the second pass."""
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if frame.empty or ranked.empty:
+        return pd.DataFrame({c: [] for c in PROFILES})
+    frame = frame[frame["id1"].notna()]
+    out = frame.merge(ranked, on=["id1", "id2"])
+    out = out[(out["time_s"] >= out["start_s"]) & (out["time_s"] <= out["end_s"])]
+    out = out.drop_duplicates(["id1", "id2", "time_s"]).sort_values(["rank", "time_s"])
+    return (
+        pd.DataFrame(
+            {
+                "id1": out["id1"],
+                "id2": out["id2"],
+                "rank": out["rank"].astype(np.int64),
+                "time_s": out["time_s"].astype(np.float64),
+                "hsep_nm": out["hsep_m"] / NM_M,
+                "vsep_ft": out["vsep_m"] / FT_M,
+                "altitude1_ft": out["altitude1_m"] / FT_M,
+                "altitude2_ft": out["altitude2_m"] / FT_M,
+            }
+        )
+        .reset_index(drop=True)[PROFILES]
+        .astype({"id1": "str", "id2": "str"})
+    )
 
 
 def write_tables(review: Review, outdir: Path) -> list[Path]:
