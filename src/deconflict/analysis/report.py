@@ -229,8 +229,12 @@ def aircraft_cell(which: int) -> Callable[[Row], str]:
 # --- matplotlib -----------------------------------------------------------------------------
 
 
-def new_figure(width_in: float, height_in: float) -> Figure:
-    figure = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+def new_figure(width_in: float, height_in: float, constrained: bool = True) -> Figure:
+    """A figure on its own Agg canvas. Constrained layout fits the labels, at about twice
+    the drawing time: figures drawn many times (the profiles) place their axes instead."""
+    figure = Figure(
+        figsize=(width_in, height_in), dpi=DPI, layout="constrained" if constrained else None
+    )
     FigureCanvasAgg(figure)
     return figure
 
@@ -612,7 +616,8 @@ def plot_profile(profile: Profile, hsep_limit_nm: float) -> bytes:
     a dashed line at ``hsep_limit_nm`` when it is finite."""
     rows = profile.rows
     t_s = floats(rows, "time_s") - profile.time_cpa_s
-    figure = new_figure(9, 2.8)
+    figure = new_figure(9, 2.8, constrained=False)
+    figure.subplots_adjust(left=0.08, right=0.99, bottom=0.17, top=0.97, wspace=0.22)
     ax_h, ax_v = figure.subplots(1, 2)
     ax_h.plot(t_s, floats(rows, "hsep_nm"), color=COLOR["closest"], lw=1.5)
     if math.isfinite(hsep_limit_nm):
