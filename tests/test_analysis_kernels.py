@@ -160,7 +160,7 @@ def _pair_steps(d: F64, dz: F64, step0: int = 0) -> PairSteps:
     n = len(dz)
     return PairSteps(
         pair=np.zeros(n, dtype=np.int64), step=np.arange(step0, step0 + n, dtype=np.int64),
-        d_m=d, dz_m=dz, lat_deg=np.zeros((n, 2)), lon_deg=np.zeros((n, 2)),
+        d_m=d, dz_m=dz, mid_m=np.tile([6_378_137.0, 0.0, 0.0], (n, 1)),
         alt_m=np.zeros((n, 2)),
     )  # fmt: skip
 

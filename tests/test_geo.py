@@ -138,3 +138,15 @@ def test_destination_is_the_geodesic_and_wraps() -> None:
     assert -180.0 < across[1][0] < -179.9
     over = geo.destination(np.array([89.99]), np.array([0.0]), np.array([0.0]), np.array([5_000.0]))
     assert over[0][0] < 89.99 and abs(abs(over[1][0]) - 180.0) < 1e-6
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lat=st.floats(-90.0, 90.0),
+    lon=st.floats(-180.0, 180.0, exclude_max=True),
+)
+def test_surface_latlon_inverts_surface_ecef(lat: float, lon: float) -> None:
+    back_lat, back_lon = geo.surface_latlon(geo.surface_ecef(np.array([lat]), np.array([lon])))
+    assert back_lat[0] == pytest.approx(lat, abs=1e-9)
+    if abs(lat) < 90.0 - 1e-6:  # at a pole every longitude is the same point
+        assert (back_lon[0] - lon + 180.0) % 360.0 - 180.0 == pytest.approx(0.0, abs=1e-9)

@@ -51,6 +51,15 @@ def surface_ecef(lat_deg: F64, lon_deg: F64) -> F64:
     )
 
 
+def surface_latlon(ecef_m: F64) -> tuple[F64, F64]:
+    """Latitude and longitude (degrees) of ECEF points (n, 3) on, or within metres of, the
+    ellipsoid: the inverse of ``surface_ecef`` (a point off the surface by h metres is
+    off in latitude by about h e² sin 2φ / a radians, below 1e-9° for h of a few metres)."""
+    x, y, z = ecef_m[:, 0], ecef_m[:, 1], ecef_m[:, 2]
+    lat = np.degrees(np.arctan2(z, (1.0 - WGS84_E2) * np.hypot(x, y)))
+    return lat, np.degrees(np.arctan2(y, x))
+
+
 def horizontal_velocity_ecef(east: F64, north: F64, speed_mps: F64, track_deg: F64) -> F64:
     """ECEF velocity vectors (n, 3) of a motion along ``track_deg`` at ``speed_mps``."""
     trk = np.radians(track_deg)

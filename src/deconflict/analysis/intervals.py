@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from deconflict import geo
+
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 B64 = NDArray[np.bool_]
@@ -29,15 +31,14 @@ class PairSteps:
     """A pair's state at each grid time it is present, rows sorted by (pair, step).
 
     ``d_m`` is the vector from the first aircraft's surface point to the second's,
-    ``dz_m`` the second's altitude minus the first's; ``lat_deg``, ``lon_deg`` and
-    ``alt_m`` are each (n, 2): both aircraft."""
+    ``dz_m`` the second's altitude minus the first's; ``mid_m`` the midpoint of the two
+    surface points (ECEF); ``alt_m`` is (n, 2): both aircraft's altitudes."""
 
     pair: I64  #: one number per pair, ordered as the pairs are
     step: I64
     d_m: F64
     dz_m: F64
-    lat_deg: F64
-    lon_deg: F64
+    mid_m: F64
     alt_m: F64
 
     def __len__(self) -> int:
@@ -81,12 +82,6 @@ def _vertical(z0: F64, z1: F64, limit: F64) -> tuple[F64, F64]:
     lo = np.where(flat, np.where(inside, -np.inf, np.inf), np.minimum(ta, tb))
     hi = np.where(flat, np.where(inside, np.inf, -np.inf), np.maximum(ta, tb))
     return lo, hi
-
-
-def _lerp_lon(lon0: F64, lon1: F64, tau: F64) -> F64:
-    delta = (lon1 - lon0 + 180.0) % 360.0 - 180.0
-    out: F64 = (lon0 + tau * delta + 180.0) % 360.0 - 180.0
-    return out
 
 
 def pieces(
@@ -137,7 +132,7 @@ def pieces(
     d = ps.d_m[i] + tau[:, None] * (ps.d_m[j] - ps.d_m[i])
     z_lo, z_hi = at(ps.dz_m[i], ps.dz_m[j], lo), at(ps.dz_m[i], ps.dz_m[j], hi)
     min_v = np.where(z_lo * z_hi <= 0.0, 0.0, np.minimum(np.abs(z_lo), np.abs(z_hi)))
-    lon = [_lerp_lon(ps.lon_deg[i, s], ps.lon_deg[j, s], tau) for s in (0, 1)]
+    lat, lon = geo.surface_latlon(ps.mid_m[i] + tau[:, None] * (ps.mid_m[j] - ps.mid_m[i]))
     step = ps.step[i].astype(np.float64)
     columns = {
         "start_s": (step + lo) * step_s,
@@ -146,8 +141,8 @@ def pieces(
         "time_min_s": (step + tau) * step_s,
         "v_at_min_m": np.abs(at(ps.dz_m[i], ps.dz_m[j], tau)),
         "min_v_m": min_v,
-        "latitude_deg": at(ps.lat_deg[i], ps.lat_deg[j], tau[:, None]).mean(axis=1),
-        "longitude_deg": _lerp_lon(lon[0], lon[1], np.full(len(tau), 0.5)),
+        "latitude_deg": lat,
+        "longitude_deg": lon,
         "altitude_m": at(ps.alt_m[i], ps.alt_m[j], tau[:, None]).mean(axis=1),
         "h_limit_m": h,
         "v_limit_m": v,

@@ -155,8 +155,7 @@ def _pair_table(grid: Grid, a: I64, b: I64, pos_m: F64) -> tuple[PairSteps, I64,
         step=grid.step[a],
         d_m=pos_m[b] - pos_m[a],
         dz_m=grid.altitude_m[b] - grid.altitude_m[a],
-        lat_deg=np.column_stack([grid.latitude_deg[a], grid.latitude_deg[b]]),
-        lon_deg=np.column_stack([grid.longitude_deg[a], grid.longitude_deg[b]]),
+        mid_m=0.5 * (pos_m[a] + pos_m[b]),
         alt_m=np.column_stack([grid.altitude_m[a], grid.altitude_m[b]]),
     )
     return ps, a, b
@@ -225,10 +224,8 @@ def _alert_runs(
             "k_preventive": first_step_at(1),
             "k_corrective": first_step_at(2),
             "k_warning": first_step_at(3),
-            "latitude_deg": ps.lat_deg[first].mean(axis=1),
-            "longitude_deg": intervals._lerp_lon(
-                ps.lon_deg[first, 0], ps.lon_deg[first, 1], np.full(len(first), 0.5)
-            ),
+            "latitude_deg": geo.surface_latlon(ps.mid_m[first])[0],
+            "longitude_deg": geo.surface_latlon(ps.mid_m[first])[1],
             "altitude_m": ps.alt_m[first].mean(axis=1),
         }
     )
