@@ -74,14 +74,18 @@ def cell_keys(centre_ecef_m: Sequence[float], radius_m: float) -> list[int]:
     return [_key(m, level) for m in _mortons(centre_ecef_m, radius_m, level)]
 
 
-def probe_ranges(centre_ecef_m: Sequence[float], radius_m: float) -> list[tuple[int, int]]:
+def probe_ranges(
+    centre_ecef_m: Sequence[float], radius_m: float, coarsest: int = 0
+) -> list[tuple[int, int]]:
     """Inclusive key ranges that hold every key registered by a ball that meets this one's
-    box (give the radius widened by the separation). Sorted, merged."""
+    box (give the radius widened by the separation). Sorted, merged. ``coarsest``: the
+    coarsest level anything is registered at (the ancestors' cells above it are left out;
+    ``level_for`` of the widest ball allowed)."""
     level = level_for(2.0 * radius_m)
     mortons = _mortons(centre_ecef_m, radius_m, level)
     shift = 3 * (MAX_LEVEL - level)
     ranges = [(_key(m, level), (((m + 1) << shift) << _LEVEL_BITS) - 1) for m in mortons]
-    for coarser in range(level):
+    for coarser in range(coarsest, level):
         for a in {m >> (3 * (level - coarser)) for m in mortons}:
             k = _key(a, coarser)
             ranges.append((k, k))

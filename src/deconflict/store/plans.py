@@ -18,6 +18,7 @@ candidates come from the space-time cells (``plans.cells``) with plain SQL; the 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import secrets
@@ -39,7 +40,16 @@ from deconflict.plans.check import PlanConflict, Separation, VolumeConflict, vol
 from deconflict.plans.geometry import Cap, cap
 from deconflict.plans.notices import MIN_CELL_M, Sharing, notice
 from deconflict.plans.validate import volume_problem
-from deconflict.plans.volume import LIVE_STATES, Circle, Outline, Plan, PlanState, Volume4D, polygon
+from deconflict.plans.volume import (
+    LIVE_STATES,
+    MAX_RADIUS_M,
+    Circle,
+    Outline,
+    Plan,
+    PlanState,
+    Volume4D,
+    polygon,
+)
 from deconflict.store.backend import Backend, Tx, chunks
 from deconflict.store.schema import CREATE_MIGRATIONS, HEAD, MIGRATIONS, TYPES, statements
 
@@ -153,6 +163,27 @@ _NEAR = (
     "+ (cap_z_m - ?) * (cap_z_m - ?) < (cap_radius_m + ?) * (cap_radius_m + ?) "
     "AND party <> ? AND plan_id <> ?"
 )
+
+#: the coarsest level of the cells a volume is registered at: that of the widest cap a
+#: valid volume may have (``_validate`` refuses wider ones), so no cell coarser is probed
+_COARSEST_LEVEL = cells.level_for(2.0 * MAX_RADIUS_M)
+
+#: the most ranges scanned in one statement (SQLite), and a range that holds nothing
+#: (no bucket is negative) to pad a statement's list with
+_PROBES_AT_ONCE = 512
+_EMPTY_PROBE = [-1, 1, 0]
+
+
+@functools.lru_cache(maxsize=16)
+def _probe_sql(size: int) -> str:
+    """SQLite's statement for ``size`` ranges of cells, then the parameters of ``_NEAR``."""
+    ranges = ", ".join(["(?, ?, ?)"] * size)
+    return (
+        f"WITH probe (b, lo, hi) AS (VALUES {ranges}) "
+        "SELECT plan_id, idx FROM probe CROSS JOIN volume_cells "
+        f"WHERE bucket = probe.b AND cell BETWEEN probe.lo AND probe.hi AND {_NEAR}"
+    )
+
 
 _VOLUME_COLUMNS = (
     "plan_id, idx, time_start_s, time_end_s, alt_lower_ft, alt_upper_ft, "
@@ -395,33 +426,47 @@ class PlanStore:
         self, tx: Tx, plan: Plan, caps: Sequence[Cap]
     ) -> dict[int, set[tuple[str, int]]]:
         """For each volume of the plan, the live volumes of other parties that the cells
-        and the bounds in time and altitude leave in."""
-        # one indexed range scan per probe range and bucket (a join of a VALUES list with
-        # the cells leaves PostgreSQL's planner a hash join over the whole table), run
-        # together, and the single keys of the ancestors' cells in one statement per
-        # volume; with the bounds in time and altitude, and the caps: outlines less than H
-        # apart have caps whose centres are less than r_a + r_b + H apart
-        where = _NEAR
+        and the bounds in time and altitude leave in: one indexed range scan per probe range
+        (the ancestors' cells are ranges of one key) and bucket, with the bounds in time and
+        altitude, and the caps (outlines less than H apart have caps whose centres are less
+        than r_a + r_b + H apart)."""
+        found: dict[int, set[tuple[str, int]]] = defaultdict(set)
+        probes: list[tuple[int, list[tuple[int, int, int]], tuple[Any, ...]]] = []
+        for v, (vol, c) in enumerate(zip(plan.volumes, caps, strict=True)):
+            ranges = cells.probe_ranges(
+                c.centre_ecef_m, c.radius_m + self.policy.max_hsep_m, _COARSEST_LEVEL
+            )
+            times = cells.buckets(vol.time_start_s, vol.time_end_s)
+            rows = [(b, lo, hi) for b in times for lo, hi in ranges]
+            probes.append((v, rows, self._near_bounds(plan, vol, c)))
+        if self.backend.dialect == "sqlite":
+            # every scan of a volume in one statement: a list of the ranges joined to the
+            # cells, the list first (SQLite runs a join in the order given by CROSS JOIN),
+            # padded with empty ranges to a few lengths, so that few statements are prepared
+            for v, rows, bounds in probes:
+                for chunk in chunks(rows, _PROBES_AT_ONCE):
+                    size = max(8, 1 << (len(chunk) - 1).bit_length())
+                    params = [x for row in chunk for x in row]
+                    params += _EMPTY_PROBE * (size - len(chunk))
+                    for plan_id, idx in tx.rows(_probe_sql(size), (*params, *bounds)):
+                        found[v].add((plan_id, idx))
+            return found
+        # PostgreSQL: a join of a list with the cells leaves its planner a hash join over
+        # the whole table: one statement per range and bucket, pipelined, and the single
+        # keys (the ancestors' cells) of every bucket in one statement per volume
         select = (
             "SELECT plan_id, idx, CAST(? AS INTEGER) FROM volume_cells "
-            f"WHERE bucket = ? AND cell BETWEEN ? AND ? AND {where}"
+            f"WHERE bucket = ? AND cell BETWEEN ? AND ? AND {_NEAR}"
         )
-        params: list[tuple[Any, ...]] = []
+        params_each: list[tuple[Any, ...]] = []
         keyed: list[tuple[int, list[int], list[int], tuple[Any, ...]]] = []
-        for v, (vol, c) in enumerate(zip(plan.volumes, caps, strict=True)):
-            bounds = self._near_bounds(plan, vol, c)
-            ranges = cells.probe_ranges(c.centre_ecef_m, c.radius_m + self.policy.max_hsep_m)
-            buckets = list(cells.buckets(vol.time_start_s, vol.time_end_s))
-            # the single keys (the ancestors' cells) of every bucket in one statement
-            keys = [lo for lo, hi in ranges if lo == hi]
+        for v, rows, bounds in probes:
+            buckets = sorted({b for b, _, _ in rows})
+            keys = sorted({lo for _, lo, hi in rows if lo == hi})
             if keys:
                 keyed.append((v, buckets, keys, bounds))
-            for b in buckets:
-                for lo, hi in ranges:
-                    if lo != hi:
-                        params.append((v, b, lo, hi, *bounds))
-        found: dict[int, set[tuple[str, int]]] = defaultdict(set)
-        for plan_id, idx, v in tx.rows_each(select, params):
+            params_each += [(v, b, lo, hi, *bounds) for b, lo, hi in rows if lo != hi]
+        for plan_id, idx, v in tx.rows_each(select, params_each):
             found[int(v)].add((str(plan_id), int(idx)))
         for v, buckets, keys, bounds in keyed:
             # lists padded to a few lengths, so that few statements are prepared
@@ -430,7 +475,7 @@ class PlanStore:
             for plan_id, idx in tx.rows(
                 "SELECT plan_id, idx FROM volume_cells "
                 f"WHERE bucket IN ({', '.join('?' * len(buckets))}) "
-                f"AND cell IN ({', '.join('?' * len(keys))}) AND {where}",
+                f"AND cell IN ({', '.join('?' * len(keys))}) AND {_NEAR}",
                 (*buckets, *keys, *bounds),
             ):
                 found[v].add((str(plan_id), int(idx)))
