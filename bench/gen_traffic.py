@@ -11,11 +11,12 @@ detect`` and ``deconflict analyze`` read: ``timestamp`` (UNIX s), ``id``, ``part
 (``aircraft × chunk_s / 7.5 s``, about 800,000 by default): nothing else is kept.
 
 The traffic: ``--aircraft`` aircraft at a time over Europe (36-60° N, 10° W-30° E), each
-reporting every 5-10 s (its own period, ±0.4 s of jitter). Most cruise at flight levels of
-the semicircular rule (odd thousands eastbound, even westbound, FL200-FL410), the others
-climb from or descend to FL50-FL100 at 1,500-2,500 ft/min; now and then one turns or changes
-level. An aircraft that leaves the region or lands is replaced by a new one (a new id), so
-the number flying stays the same. Altitudes are in 25 ft steps, as ADS-B reports them.
+reporting every 5-10 s (its own period, ±0.4 s of jitter; ``--period-s 1,1``: every
+second). Most cruise at flight levels of the semicircular rule (odd thousands eastbound,
+even westbound, FL200-FL410), the others climb from or descend to FL50-FL100 at
+1,500-2,500 ft/min; now and then one turns or changes level. An aircraft that leaves the
+region or lands is replaced by a new one (a new id), so the number flying stays the same.
+Altitudes are in 25 ft steps, as ADS-B reports them.
 
 Designed encounters: every ``--encounter-every-s`` (300 s) a pair meets at FL430-FL470,
 above all the other traffic (at least 2,000 ft from it, so it meets nobody else), in
@@ -92,7 +93,13 @@ def _cruise_level_ft(rng: np.random.Generator, track_deg: F64) -> F64:
     return np.where(odd, np.minimum(thousands + 1, 41), thousands) * 1000.0
 
 
-def _new_aircraft(rng: np.random.Generator, n: int, first_serial: int, now_s: float) -> Fleet:
+def _new_aircraft(
+    rng: np.random.Generator,
+    n: int,
+    first_serial: int,
+    now_s: float,
+    period_s: tuple[float, float] = (5.0, 10.0),
+) -> Fleet:
     track = rng.uniform(0.0, 360.0, n)
     cruise = _cruise_level_ft(rng, track)
     low = np.round(rng.uniform(LOW_FT, HIGH_FT, n), -2)
@@ -103,7 +110,7 @@ def _new_aircraft(rng: np.random.Generator, n: int, first_serial: int, now_s: fl
     rate = rng.uniform(1500.0, 2500.0, n)
     vr = np.where(climbing, rate, np.where(descending, -rate, 0.0))
     gs_kt = np.where(alt >= 25_000.0, rng.uniform(400.0, 490.0, n), rng.uniform(250.0, 360.0, n))
-    period = rng.uniform(5.0, 10.0, n)
+    period = rng.uniform(period_s[0], period_s[1], n)
     return Fleet(
         serial=np.arange(first_serial, first_serial + n, dtype=np.int64),
         party=rng.integers(0, len(PARTIES), n),
@@ -182,7 +189,13 @@ def _callsigns(serial: I64) -> pa.Array:
     return pc.take(names, pa.array(inverse.astype(np.int64)))
 
 
-def _advance(rng: np.random.Generator, fleet: Fleet, chunk_s: float, serial: int) -> int:
+def _advance(
+    rng: np.random.Generator,
+    fleet: Fleet,
+    chunk_s: float,
+    serial: int,
+    period_s: tuple[float, float] = (5.0, 10.0),
+) -> int:
     """Move the fleet to the next chunk's start; replace those that left or landed, turn
     some and start some level changes. Returns the next free serial."""
     everyone = np.arange(len(fleet))
@@ -198,7 +211,7 @@ def _advance(rng: np.random.Generator, fleet: Fleet, chunk_s: float, serial: int
     )
     n = int(gone.sum())
     if n:
-        new = _new_aircraft(rng, n, serial, 0.0)
+        new = _new_aircraft(rng, n, serial, 0.0, period_s)
         new.next_s = fleet.next_s[gone]  # reports go on from the same time
         for name in Fleet.__dataclass_fields__:
             getattr(fleet, name)[gone] = getattr(new, name)
@@ -347,11 +360,12 @@ def generate(
     seed: int = 0,
     start_s: float = T0,
     compression: str = "zstd",
+    period_s: tuple[float, float] = (5.0, 10.0),
 ) -> dict[str, Any]:
     """Write ``states`` rows to ``out``; returns a summary (also in ``out/designed.json``)."""
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    fleet = _new_aircraft(rng, aircraft, 0x100000, start_s)
+    fleet = _new_aircraft(rng, aircraft, 0x100000, start_s, period_s)
     serial = 0x100000 + aircraft
     files: list[str] = []
     written, c0, last_s = 0, start_s, start_s
@@ -369,7 +383,7 @@ def generate(
             written += table.num_rows
             last_s = float(pc.max(table["timestamp"]).as_py()) if table.num_rows else c0
             advance(written, states)
-            serial = _advance(rng, fleet, chunk_s, serial)
+            serial = _advance(rng, fleet, chunk_s, serial, period_s)
             c0 = c1
     designed = []
     m = 0
@@ -423,7 +437,19 @@ def main(argv: list[str] | None = None) -> int:
         help=f"UNIX time of the first report ({T0:.0f}, 2026-11-24T09:00Z)",
     )
     parser.add_argument("--compression", default="zstd", help="Parquet compression (zstd)")
+    parser.add_argument(
+        "--period-s",
+        default="5,10",
+        help="each aircraft reports every LO-HI seconds, its own period drawn between them "
+        "(5,10: OpenSky-like; 1,1: a receiver's ADS-B, about one report a second)",
+    )
     args = parser.parse_args(argv)
+    try:
+        lo, hi = (float(x) for x in args.period_s.split(","))
+    except ValueError:
+        parser.error("--period-s must be LO,HI seconds, e.g. 5,10")
+    if not 0.9 <= lo <= hi:  # with ±0.4 s of jitter, reports stay in order
+        parser.error("--period-s needs 0.9 <= LO <= HI")
     if args.states < 0 or args.aircraft < 1 or args.chunk_s <= 0 or args.encounter_every_s <= 0:
         parser.error("--states must be >= 0; --aircraft, --chunk-s and --encounter-every-s > 0")
     summary = generate(
@@ -435,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         start_s=args.start_s,
         compression=args.compression,
+        period_s=(lo, hi),
     )
     hours = (summary["end_s"] - summary["start_s"]) / 3600.0
     print(

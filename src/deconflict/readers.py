@@ -230,7 +230,11 @@ class _Table:
             except pa.ArrowException:
                 raise self._bad_value(name, col, lambda _: True, "text") from None
         col = pc.utf8_trim_whitespace(pc.fill_null(col, ""))
-        return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.str_)
+        # each distinct value converted once (ids, callsigns and parties repeat row after row)
+        encoded = col.dictionary_encode()
+        words = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=np.str_)
+        out: NDArray[np.str_] = words[encoded.indices.to_numpy(zero_copy_only=False)]
+        return out
 
     def flag(self, name: str) -> NDArray[np.bool_]:
         """A boolean column, or true/false/1/0 text (any case); null and blank are false."""

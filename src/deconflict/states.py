@@ -191,7 +191,7 @@ def validate(
     """Drop the rows no detector can use (see ``problems``) and say which they were.
     Tracks are reduced to [0, 360)."""
     bad, reasons = problems(states, unreadable)
-    good = states.take(~bad)
+    good = states.take(~bad) if bad.any() else states
     good = replace(good, track_deg=reduced_track_deg(good.track_deg))
     rows = tuple(int(r) for r in states.source_row[bad][:first])
     return good, BadRows(count=int(bad.sum()), reasons=reasons, first_rows=rows)

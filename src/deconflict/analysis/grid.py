@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from deconflict.states import StateVectors
@@ -55,13 +56,20 @@ def _grid_at_or_after(t: F64, step_s: float) -> I64:
     return k
 
 
-def last_per_time(states: StateVectors) -> I64:
-    """Row indices of the samples kept, in (id, time) order: of samples of one aircraft at
-    one time, the last in the source."""
-    order = np.lexsort((states.source_row, states.time_s, states.id))
-    ids, t = states.id[order], states.time_s[order]
+def aircraft_codes(ids: NDArray[np.generic]) -> tuple[NDArray[np.str_], I64]:
+    """The distinct ids, sorted, and each row's index among them (hashed, not sorted row
+    by row: ids are strings)."""
+    codes, distinct = pd.factorize(ids, sort=True)
+    return np.asarray(distinct, dtype=np.str_), np.asarray(codes, dtype=np.int64)
+
+
+def last_per_time(states: StateVectors, code: I64) -> I64:
+    """Row indices of the samples kept, in (aircraft, time) order: of samples of one
+    aircraft at one time, the last in the source. ``code`` numbers the aircraft."""
+    order = np.lexsort((states.source_row, states.time_s, code))
+    c, t = code[order], states.time_s[order]
     last = np.ones(len(order), dtype=np.bool_)
-    last[:-1] = (ids[1:] != ids[:-1]) | (t[1:] != t[:-1])
+    last[:-1] = (c[1:] != c[:-1]) | (t[1:] != t[:-1])
     kept: I64 = order[last]
     return kept
 
@@ -75,9 +83,9 @@ def resample(
 ) -> Grid:
     """The grid rows of every aircraft, for the grid indices in [first_step, last_step]
     (all when None)."""
-    rows = last_per_time(states)
-    ids_all, code = np.unique(states.id[rows], return_inverse=True)
-    code = code.astype(np.int64)
+    ids_all, code_all = aircraft_codes(states.id)
+    rows = last_per_time(states, code_all)
+    code = code_all[rows]
     t = states.time_s[rows]
     lat, lon = states.latitude_deg[rows], states.longitude_deg[rows]
     alt, gs = states.altitude_m[rows], states.groundspeed_mps[rows]

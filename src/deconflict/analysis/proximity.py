@@ -2,10 +2,10 @@
 
 Rows are sorted by grid index. Within each grid time, the points on the ellipsoid are
 hashed into cubes of ECEF space ``radius_m`` wide; two points at most ``radius_m`` apart
-lie in the same or in neighbouring cubes, so each row looks in the 27 cubes around its
-own and keeps the rows of higher aircraft code within both the radius (straight-line
-distance between the surface points, the horizontal separation of ``docs/analysis.md``)
-and the vertical limit. Each pair is found once, from its lower aircraft.
+lie in the same or in neighbouring cubes, so the rows of each cube are paired with each
+other and with those of the neighbouring cubes of higher key, and kept within both the
+radius (straight-line distance between the surface points, the horizontal separation of
+``docs/analysis.md``) and the vertical limit. Each pair is looked at once.
 """
 
 from __future__ import annotations
@@ -80,40 +80,68 @@ def _near(
             keys[i] = ((cx & mask) << (2 * _BITS)) | ((cy & mask) << _BITS) | (cz & mask)
         order = np.argsort(keys)
         sorted_keys = keys[order]
-        for i in range(n):
-            row = s0 + i
-            cx = (keys[i] >> (2 * _BITS)) & mask
-            cy = (keys[i] >> _BITS) & mask
-            cz = keys[i] & mask
+        # each cube's run of rows against its own and against the neighbours with a higher
+        # key: every pair of rows is looked at once
+        start = 0
+        while start < n:
+            key = sorted_keys[start]
+            end = start + 1
+            while end < n and sorted_keys[end] == key:
+                end += 1
+            cx = (key >> (2 * _BITS)) & mask
+            cy = (key >> _BITS) & mask
+            cz = key & mask
             for dx in range(-1, 2):
                 for dy in range(-1, 2):
                     for dz in range(-1, 2):
-                        key = (
+                        other = (
                             (((cx + dx) & mask) << (2 * _BITS))
                             | (((cy + dy) & mask) << _BITS)
                             | ((cz + dz) & mask)
                         )
-                        at = np.searchsorted(sorted_keys, key)
-                        while at < n and sorted_keys[at] == key:
-                            other = s0 + order[at]
-                            at += 1
-                            if aircraft[other] <= aircraft[row]:
-                                continue
-                            if abs(alt[other] - alt[row]) > vertical:
-                                continue
-                            d0 = pos[other, 0] - pos[row, 0]
-                            d1 = pos[other, 1] - pos[row, 1]
-                            d2 = pos[other, 2] - pos[row, 2]
-                            if d0 * d0 + d1 * d1 + d2 * d2 > r2:
-                                continue
-                            if found == capacity:
-                                capacity *= 2
-                                first = _grown(first, capacity, found)
-                                second = _grown(second, capacity, found)
-                            first[found] = row
-                            second[found] = other
-                            found += 1
+                        if other < key:
+                            continue
+                        if other == key:
+                            lo, hi = start, end
+                        else:
+                            lo = _lower_bound(sorted_keys, end, n, other)
+                            hi = lo
+                            while hi < n and sorted_keys[hi] == other:
+                                hi += 1
+                        for x in range(start, end):
+                            i = s0 + order[x]
+                            for y in range(max(lo, x + 1) if other == key else lo, hi):
+                                j = s0 + order[y]
+                                if abs(alt[j] - alt[i]) > vertical:
+                                    continue
+                                d0 = pos[j, 0] - pos[i, 0]
+                                d1 = pos[j, 1] - pos[i, 1]
+                                d2 = pos[j, 2] - pos[i, 2]
+                                if d0 * d0 + d1 * d1 + d2 * d2 > r2:
+                                    continue
+                                if found == capacity:
+                                    capacity *= 2
+                                    first = _grown(first, capacity, found)
+                                    second = _grown(second, capacity, found)
+                                if aircraft[i] < aircraft[j]:
+                                    first[found], second[found] = i, j
+                                else:
+                                    first[found], second[found] = j, i
+                                found += 1
+            start = end
     return first[:found].copy(), second[:found].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _lower_bound(x: I64, lo: int, hi: int, value: int) -> int:
+    """The first index in [lo, hi) of the sorted ``x`` whose value is >= ``value``."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if x[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @numba.njit(cache=True, nogil=True)

@@ -21,7 +21,7 @@ from deconflict.alerting.config import AlertingConfig, load_config
 from deconflict.alerting.frame import relative_states
 from deconflict.alerting.stream import reach
 from deconflict.analysis import intervals
-from deconflict.analysis.grid import Grid, resample
+from deconflict.analysis.grid import Grid, aircraft_codes, resample
 from deconflict.analysis.intervals import PairSteps
 from deconflict.analysis.proximity import near_pairs
 from deconflict.errors import OptionError
@@ -99,33 +99,30 @@ def _party_of(states: StateVectors, ids: NDArray[np.str_]) -> NDArray[np.str_]:
 
 
 def _aircraft(states: StateVectors, t0: float, t1: float) -> pd.DataFrame:
-    """Per aircraft, over the samples of [t0, t1): count, first and last time, party, and
-    the last non-empty callsign with its time."""
+    """Per aircraft, over the samples of [t0, t1): count, first and last time, party (of
+    its last sample), and the last non-empty callsign with its time."""
     inside = states.take((states.time_s >= t0) & (states.time_s < t1))
-    frame = pd.DataFrame(
+    ids, code = aircraft_codes(inside.id)
+    order = np.lexsort((inside.source_row, inside.time_s, code))
+    c, t = code[order], inside.time_s[order]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.empty(0, np.int64)
+    ends = np.r_[starts[1:], len(c)] - 1 if len(c) else starts
+    named = order[inside.callsign[order] != ""]
+    callsign = np.full(len(ids), "", dtype=inside.callsign.dtype)
+    callsign_s = np.full(len(ids), -np.inf)
+    callsign[code[named]] = inside.callsign[named]  # the last of each aircraft stays
+    callsign_s[code[named]] = inside.time_s[named]
+    return pd.DataFrame(
         {
-            "id": inside.id,
-            "party": inside.party,
-            "callsign": inside.callsign,
-            "time_s": inside.time_s,
-            "row": inside.source_row,
+            "id": ids,
+            "party": inside.party[order[ends]],
+            "callsign": callsign,
+            "callsign_s": callsign_s,
+            "first_s": t[starts],
+            "last_s": t[ends],
+            "states": np.bincount(c, minlength=len(ids)),
         }
-    ).sort_values(["id", "time_s", "row"], kind="stable")
-    by = frame.groupby("id", sort=True)
-    out = pd.DataFrame(
-        {
-            "party": by["party"].last(),
-            "first_s": by["time_s"].min(),
-            "last_s": by["time_s"].max(),
-            "states": by.size(),
-        }
-    )
-    named = frame[frame["callsign"] != ""].groupby("id", sort=True)
-    out["callsign"] = named["callsign"].last()
-    out["callsign_s"] = named["time_s"].last()
-    out["callsign"] = out["callsign"].fillna("")
-    out["callsign_s"] = out["callsign_s"].fillna(-np.inf)
-    return out.reset_index()[list(AIRCRAFT_COLUMNS)]
+    )[list(AIRCRAFT_COLUMNS)]
 
 
 def _largest_moves(grid: Grid, pos_m: F64) -> tuple[float, float]:
