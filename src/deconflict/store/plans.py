@@ -641,17 +641,20 @@ class PlanStore:
         found = self._load_plans(tx, "plan_id = ?", (plan_id,))
         return found[0] if found else None
 
-    def _existing(self, tx: Tx, plan: Plan) -> tuple[str, int, str] | None:
+    def _existing(self, tx: Tx, plan: Plan) -> tuple[tuple[str, int, str] | None, int]:
         """The state, version and reference of the plan a filing updates (None for a new
-        plan), or why the filing cannot be made."""
-        rows = tx.rows(
-            "SELECT party, state, version, ref FROM plans WHERE plan_id = ?", (plan.plan_id,)
+        plan), or why the filing cannot be made; and the sequence number of the last change
+        (``_mark``), in the same statement."""
+        (mark, party, state, version, ref), *_ = tx.rows(
+            "SELECT m.seq, p.party, p.state, p.version, p.ref "
+            "FROM (SELECT COALESCE(MAX(seq), 0) AS seq FROM plans) AS m "
+            "LEFT JOIN plans AS p ON p.plan_id = ?",
+            (plan.plan_id,),
         )
-        if not rows:
+        if party is None:
             if plan.version != 0:
                 raise NotFoundError(f"no plan {plan.plan_id!r} to update")
-            return None
-        party, state, version, ref = rows[0]
+            return None, int(mark)
         if party != plan.party:
             raise RefusedError(f"plan {plan.plan_id!r} belongs to another party")
         if PlanState(state) not in LIVE_STATES:
@@ -661,7 +664,7 @@ class PlanStore:
                 f"plan {plan.plan_id!r} is at version {version}, not {plan.version}: "
                 "read it again before updating it"
             )
-        return str(state), int(version), str(ref)
+        return (str(state), int(version), str(ref)), int(mark)
 
     @staticmethod
     def _mark(tx: Tx) -> int:
@@ -768,7 +771,8 @@ class PlanStore:
 
         def draft(tx: Tx) -> tuple[int, dict[int, set[_Key]], _Decision]:
             found = self._candidates(tx, plan, caps)
-            return self._mark(tx), found, decide(tx, self._existing(tx, plan), found)
+            existing, mark = self._existing(tx, plan)
+            return mark, found, decide(tx, existing, found)
 
         mark, found, first = self._in_tx(False, draft)
         first = cast(_Decision, first)
@@ -776,8 +780,7 @@ class PlanStore:
             return first.filing
 
         def commit(tx: Tx) -> Filing:
-            now_existing = self._existing(tx, plan)
-            last = self._mark(tx)
+            now_existing, last = self._existing(tx, plan)
             d: _Decision = first
             if last != mark:
                 changed = {
@@ -822,7 +825,8 @@ class PlanStore:
                 records.append(
                     (uuid.uuid4().hex, o.party, o.plan_id, d.ref, now, json.dumps(theirs))
                 )
-            tx.insert("notices", _NOTICE_COLUMNS, records)
+            if records:
+                tx.insert("notices", _NOTICE_COLUMNS, records)
             if self.journal is not None:
                 self.journal(tx, "plan.filed", actor, {
                     "plan_id": plan.plan_id, "party": plan.party, "ref": d.ref,
