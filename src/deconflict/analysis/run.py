@@ -110,22 +110,23 @@ def scan_partition(
     ``only``, the aircraft of these ids alone, and their profiles."""
     reach = math.ceil(options.margin_s / partition_s)
     t0, t1 = p * partition_s, (p + 1) * partition_s
+    # only the rows in reach, converted (arrow filters before numpy sees a row)
+    lo, hi = t0 - options.margin_s, t1 + options.margin_s
+    keep: list[Any] = [("time_s", ">=", lo), ("time_s", "<=", hi)]
+    if only is not None:
+        keep.append(("id", "in", list(only)))
     tables = []
     for q in range(p - reach, p + reach + 1):
         folder = Path(work) / str(q)
         if folder.is_dir():
             for f in sorted(folder.iterdir()):
-                tables.append(pq.read_table(f))
+                tables.append(pq.read_table(f, filters=keep))
     if tables:
         table = pa.concat_tables(tables)
         cols = {c: table.column(c).to_numpy() for c in _COLUMNS}
     else:
         cols = {c: np.empty(0) for c in _COLUMNS}
     states = StateVectors(**cols, has_party=has_party)
-    near = (states.time_s >= t0 - options.margin_s) & (states.time_s <= t1 + options.margin_s)
-    if only is not None:
-        near &= np.isin(states.id, np.asarray(only, dtype=np.str_))
-    states = states.take(near)
     steps = round(partition_s / options.step_s)
     return scan(states, options, p * steps, (p + 1) * steps, profiles=only is not None)
 
