@@ -147,3 +147,46 @@ def test_cli_refuses_bad_input_in_one_line(
     lines = err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], err
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_runs_on_an_existing_cluster(
+    quickstart_json: Path,
+    tmp_path: Path,
+    client: Any,
+    paris_whole: Review,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the module's cluster, reached by its scheduler's address as a remote one would be
+    address = client.scheduler.address
+    out = tmp_path / "review"
+    code, _, err = run(
+        ["analyze", str(quickstart_json), "-o", str(out), "--exclude-ground",
+         "--vsep-tolerance-ft", "50", "--scheduler", address, "--work-dir",
+         str(tmp_path / "work"), "--no-report"],
+        capsys, monkeypatch,
+    )  # fmt: skip
+    assert code == 0, err
+    losses = pd.read_parquet(out / "losses.parquet")
+    assert len(losses) == len(paris_whole.losses)
+    assert not (out / "report.html").exists()
+    assert (tmp_path / "work").is_dir()  # a work folder given is the caller's: kept
+
+
+def test_cli_says_when_the_scheduler_cannot_be_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "s.csv"
+    data.write_text(
+        "timestamp,id,latitude,longitude,altitude,groundspeed,track,vertical_rate\n"
+        "0,a,0,0,30000,400,90,0\n"
+    )
+    code, _, err = run(
+        ["analyze", str(data), "--scheduler", "tcp://127.0.0.1:9", "-o", str(tmp_path / "o")],
+        capsys, monkeypatch,
+    )  # fmt: skip
+    assert code == 2
+    assert err.strip().splitlines() == [
+        line for line in err.strip().splitlines() if "cannot reach the Dask scheduler" in line
+    ]
+    assert len(err.strip().splitlines()) == 1

@@ -166,7 +166,7 @@ def dask_client(
     Client, LocalCluster = dist.Client, dist.LocalCluster
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="5s")
         except OSError as e:
             raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
         try:
