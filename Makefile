@@ -74,6 +74,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_alerting.py --out docs/benchmarks.md
 	$(BIN)/python bench/bench_plans.py --out docs/benchmarks.md
 	$(BIN)/python bench/bench_line.py --out docs/benchmarks.md
+	$(BIN)/python bench/bench_analysis.py --states 100000000 --out docs/benchmarks.md
 
 # Regenerate the lock file from pyproject.toml (needs the registry).
 lock:
