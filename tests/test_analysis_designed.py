@@ -123,3 +123,15 @@ def test_nothing_is_found_for_the_background(
         assert set(table["id1"]) | set(table["id2"]) <= designed_ids
     assert fast.meta["states"] == len(designed[0])
     assert fast.meta["time_start_s"] < T0 < fast.meta["time_end_s"]
+
+
+def test_parquet_read_in_small_batches_finds_the_same(
+    fast: Review, designed: tuple[StateVectors, list[Designed], Path], client: Any
+) -> None:
+    # a file larger than memory is read a batch at a time: 5,000 rows here
+    batched = analyze(
+        [str(designed[2] / "*.parquet")], partition_s=457.0, client=client, batch_rows=5_000
+    )
+    assert batched.meta["states"] == fast.meta["states"]
+    for name in ("losses", "closest", "conflicts", "aircraft"):
+        pd.testing.assert_frame_equal(getattr(batched, name), getattr(fast, name), obj=name)

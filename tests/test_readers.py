@@ -652,3 +652,54 @@ def test_canonical_csv_round_trip(
     close(s.vertical_rate_mps, np.multiply(columns[7], FOOT_PER_MINUTE))
     assert s.source_row.tolist() == list(range(2, len(rows) + 2))
     assert isinstance(result, ReadResult)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 400), batch=st.integers(1, 500), seed=st.integers(0, 1000))
+def test_parquet_in_batches_reads_what_one_read_does(
+    tmp_path_factory: pytest.TempPathFactory, n: int, batch: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    latitude = rng.uniform(-80, 80, n)
+    latitude[rng.random(n) < 0.1] = 120.0  # bad rows, dropped in whichever batch they are
+    path = tmp_path_factory.mktemp("batches") / "s.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "timestamp": np.arange(n, dtype=np.float64),
+                "id": [f"a{i % 7}" for i in range(n)],
+                "latitude": latitude,
+                "longitude": rng.uniform(-180, 180, n),
+                "altitude": rng.uniform(0, 40_000, n),
+                "groundspeed": np.full(n, 400.0),
+                "track": rng.uniform(0, 360, n),
+                "vertical_rate": np.zeros(n),
+            }
+        ),
+        path,
+        row_group_size=max(1, n // 3),
+    )
+    whole = read_states(path)
+    parts = list(readers.read_state_batches(path, rows=batch))
+    assert len(parts) == (1 if n <= batch else -(-n // batch))
+    assert sum(p.bad.count for p in parts) == whole.bad.count
+    for f in fields(StateVectors):
+        if f.name == "has_party":
+            continue
+        joined = np.concatenate([getattr(p.states, f.name) for p in parts])
+        np.testing.assert_array_equal(joined, getattr(whole.states, f.name))
+
+
+def test_batches_of_other_files_are_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "timestamp,id,latitude,longitude,altitude,groundspeed,track,vertical_rate\n"
+        "0,a,0,0,30000,400,90,0\n1,a,0,0.01,30000,400,90,0\n"
+    )
+    parts = list(readers.read_state_batches(path, rows=1))
+    assert len(parts) == 1 and len(parts[0].states) == 2
+    with pytest.raises(InputError, match="no such file"):
+        list(readers.read_state_batches(tmp_path / "missing.parquet"))
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(InputError, match="not a readable Parquet file"):
+        list(readers.read_state_batches(tmp_path / "bad.parquet"))

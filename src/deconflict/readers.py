@@ -25,7 +25,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -97,6 +97,57 @@ def read_states(path: str | os.PathLike[str], *, strict: bool = False) -> ReadRe
             table = _read_parquet(data, source)
         else:
             table = _read_json(data, source)
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply to be state vectors") from None
+    except MemoryError:
+        raise InputError(f"{source}: too large to read into memory") from None
+    except (pa.ArrowException, ValueError, TypeError, KeyError, IndexError) as e:
+        raise InputError(f"{source}: cannot read: {_one_line(e)}") from e
+    return _result(table, strict)
+
+
+def read_state_batches(
+    path: str | os.PathLike[str], *, rows: int = 2_000_000, strict: bool = False
+) -> Iterator[ReadResult]:
+    """``read_states`` a part at a time: a Parquet file (not gzipped) in batches of about
+    ``rows`` rows, so that a file larger than memory can be read; any other file whole.
+    Row numbers count from the file's start; each batch's bad rows are its own."""
+    source = os.fspath(path)
+    if _kind(source) != "parquet" or source.lower().endswith(".gz"):
+        yield read_states(source, strict=strict)
+        return
+    try:
+        if not stat.S_ISREG(os.stat(source).st_mode):
+            raise InputError(f"{source}: not a regular file")
+        parquet = pq.ParquetFile(source)
+        names = parquet.schema_arrow.names
+        total = parquet.metadata.num_rows
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such file") from None
+    except pa.ArrowException as e:
+        raise InputError(f"{source}: not a readable Parquet file ({_one_line(e)})") from None
+    except OSError as e:
+        raise InputError(f"{source}: cannot read ({e.strerror or e})") from None
+    if total <= rows:
+        yield read_states(source, strict=strict)
+        return
+    schema = _schema_of(names)
+    wanted = _require(names, schema, source)
+    done = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=rows, columns=wanted):
+            numbers = np.arange(done + 1, done + batch.num_rows + 1, dtype=np.int64)
+            done += batch.num_rows
+            table = _Table({c: batch.column(c) for c in wanted}, numbers, source, schema, "row")
+            yield _result(table, strict)
+    except pa.ArrowException as e:
+        raise InputError(f"{source}: not a readable Parquet file ({_one_line(e)})") from None
+
+
+def _result(table: _Table, strict: bool) -> ReadResult:
+    """The table's state vectors, validated: bad rows dropped (``strict``: refused)."""
+    source = table.source
+    try:
         states, bad = validate(_BUILDERS[table.schema](table), unreadable=table.unreadable)
     except RecursionError:
         raise InputError(f"{source}: nested too deeply to be state vectors") from None

@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -36,8 +37,8 @@ from deconflict.analysis.review import Review
 from deconflict.analysis.scan import ReviewOptions, Scanned, scan
 from deconflict.analysis.tables import build
 from deconflict.errors import InputError, OptionError
-from deconflict.readers import read_states
-from deconflict.states import StateVectors
+from deconflict.readers import read_state_batches
+from deconflict.states import BadRows, StateVectors
 
 Progress = Callable[[str, int, int], None]
 """Told ``(stage, done, total)`` as the work goes."""
@@ -76,26 +77,46 @@ class Split:
     has_party: bool
 
 
-def split_file(path: str, index: int, work: str, partition_s: float) -> Split:
-    """Read one file and write its rows to ``work/<partition>/<index>.parquet``."""
-    result = read_states(path)
-    states = result.states
-    part = np.floor(states.time_s / partition_s).astype(np.int64)
-    order = np.argsort(part, kind="stable")
-    part = part[order]
-    table = pa.table({c: getattr(states, c)[order] for c in _COLUMNS})
-    bounds = np.concatenate([[0], np.flatnonzero(np.diff(part)) + 1, [len(part)]])
+def split_file(
+    path: str, index: int, work: str, partition_s: float, batch_rows: int = 2_000_000
+) -> Split:
+    """Read one file (Parquet a batch at a time) and write its rows to
+    ``work/<partition>/<index>-<batch>.parquet``."""
     counts: dict[int, int] = {}
-    for s, e in itertools.pairwise(bounds):
-        if e <= s:
-            continue
-        p = int(part[s])
-        folder = Path(work) / str(p)
-        folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table.slice(int(s), int(e - s)), folder / f"{index}.parquet")
-        counts[p] = int(e - s)
-    bad = result.bad.describe(result.source, result.row_unit) if result.bad.count else None
-    return Split(path, len(states), result.bad.count, bad, counts, states.has_party)
+    rows, has_party = 0, False
+    bad = BadRows(0, {}, ())
+    unit = "row"
+    for b, result in enumerate(read_state_batches(path, rows=batch_rows)):
+        states = result.states
+        rows, has_party, unit = rows + len(states), has_party or states.has_party, result.row_unit
+        bad = BadRows(
+            bad.count + result.bad.count,
+            dict(Counter(bad.reasons) + Counter(result.bad.reasons)),
+            (bad.first_rows + result.bad.first_rows)[:5],
+        )
+        part = np.floor(states.time_s / partition_s).astype(np.int64)
+        order = np.lexsort((states.time_s, part))  # by partition, in time in each
+        part = part[order]
+        table = pa.table({c: getattr(states, c)[order] for c in _COLUMNS})
+        bounds = np.concatenate([[0], np.flatnonzero(np.diff(part)) + 1, [len(part)]])
+        for s, e in itertools.pairwise(bounds):
+            if e <= s:
+                continue
+            p = int(part[s])
+            folder = Path(work) / str(p)
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(
+                table.slice(int(s), int(e - s)), folder / f"{index}-{b}.parquet",
+                row_group_size=_ROW_GROUP,
+            )  # fmt: skip
+            counts[p] = counts.get(p, 0) + int(e - s)
+    told = bad.describe(path, unit) if bad.count else None
+    return Split(path, rows, bad.count, told, counts, has_party)
+
+
+#: rows per row group of the split files: a partition's neighbours read only the groups
+#: whose times are in reach
+_ROW_GROUP = 65_536
 
 
 def scan_partition(
@@ -192,10 +213,12 @@ def analyze(
     work_dir: str | os.PathLike[str] | None = None,
     closest_pairs: int = 10,
     progress: Progress | None = None,
+    batch_rows: int = 2_000_000,
 ) -> Review:
     """Review recorded traffic: ``paths`` are files or glob patterns. On the Dask
     ``client`` given, else on a local cluster started for the call. The work directory
-    (default: a temporary one) must be reachable by every worker; it is removed after."""
+    (default: a temporary one) must be reachable by every worker; it is removed after.
+    Parquet inputs are read ``batch_rows`` rows at a time (memory: a batch per worker)."""
     options = options or ReviewOptions()
     options.config()  # a bad alerting configuration fails before any work
     check_partition(partition_s, options.step_s)
@@ -208,7 +231,7 @@ def analyze(
     else:
         work = os.fspath(work_dir)
         Path(work).mkdir(parents=True, exist_ok=True)
-    job = _Job(files, work, options, partition_s, closest_pairs, tell)
+    job = _Job(files, work, options, partition_s, closest_pairs, tell, batch_rows)
     try:
         if client is None:
             with dask_client(None, processes=local_processes(files)) as local:
@@ -254,13 +277,15 @@ class _Job:
     partition_s: float
     closest_pairs: int
     tell: Progress
+    batch_rows: int
 
     def run(self, client: Any) -> tuple[Review, list[Split]]:
         """Split, scan, join; then profile the closest pairs in a second pass over their
         aircraft alone."""
         splits = self._gather(
             client, "reading",
-            [client.submit(split_file, f, i, self.work, self.partition_s, pure=False)
+            [client.submit(split_file, f, i, self.work, self.partition_s, self.batch_rows,
+                           pure=False)
              for i, f in enumerate(self.files)],
         )  # fmt: skip
         has_party = any(s.has_party for s in splits)
