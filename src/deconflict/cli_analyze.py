@@ -31,8 +31,8 @@ def _say(line: str) -> None:
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
-    help="A running Dask scheduler (e.g. tcp://10.0.0.5:8786). Default: a local cluster, "
-    "one worker process per core, started for this run.",
+    help="A running Dask scheduler (e.g. tcp://10.0.0.5:8786). Default: a local cluster "
+    "started for this run (see --processes).",
 )
 @separation_options
 @click.option(
@@ -111,8 +111,10 @@ def analyze_command(
     parallel, and encounters across partition boundaries are joined. Tracks are
     resampled every --step-s and interpolated between samples (docs/analysis.md).
 
-    Example: deconflict analyze 'recordings/*.parquet' --exclude-ground
-    --vsep-tolerance-ft 50 -o review
+    \b
+    Example:
+      deconflict analyze 'recordings/*.parquet' --exclude-ground \\
+          --vsep-tolerance-ft 50 -o review
     """
     from deconflict.analysis.run import analyze, dask_client, input_files, local_processes
     from deconflict.analysis.scan import ReviewOptions
