@@ -3,9 +3,11 @@ throwaway PostgreSQL server (tests/pg.py) for the plan store's tests."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -28,6 +30,17 @@ def quickstart_json() -> Path:
         return traffic_sample("quickstart")
     except InputError as e:  # no registry reachable: say so, visibly
         pytest.skip(str(e))
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[Any]:
+    """A Dask cluster in this process, one worker of two threads, for the incident review's
+    tests (a cluster of processes takes seconds to start)."""
+    distributed: Any = importlib.import_module("distributed")
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0"
+    ) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

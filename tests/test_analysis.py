@@ -3,8 +3,6 @@ Paris recording, the Python API and the command line (``docs/analysis.md``)."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,23 +10,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis_reference import reference_review
 from cli_run import run
 from deconflict.analysis.review import AIRCRAFT, CLOSEST, CONFLICTS, LOSSES, PROFILES, Review
 from deconflict.analysis.run import analyze
 from deconflict.analysis.scan import ReviewOptions
-from deconflict.tactical.engine import Criteria
+from deconflict.readers import read_states
+from deconflict.tactical.engine import Criteria, considered
 
 PARIS = ReviewOptions(criteria=Criteria(exclude_onground=True, vsep_tolerance_ft=50.0))
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    """A Dask cluster in this process: two worker threads."""
-    distributed: Any = importlib.import_module("distributed")
-    with distributed.Client(
-        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0"
-    ) as c:
-        yield c
+def client(dask_client: Any) -> Any:
+    return dask_client
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +185,16 @@ def test_cli_says_when_the_scheduler_cannot_be_reached(
         line for line in err.strip().splitlines() if "cannot reach the Dask scheduler" in line
     ]
     assert len(err.strip().splitlines()) == 1
+
+
+def test_paris_equals_the_all_pairs_reference(quickstart_json: Path, paris_whole: Review) -> None:
+    # every loss and close encounter that a plain all-pairs scan finds, and no other
+    states = considered(read_states(quickstart_json).states, PARIS.criteria)
+    losses, closest = reference_review(states, vsep_tolerance_ft=50.0)
+    for got, want in ((paris_whole.losses, losses), (paris_whole.closest, closest)):
+        got = got.sort_values(["id1", "id2", "start_s"]).reset_index(drop=True)
+        want = want.sort_values(["id1", "id2", "start_s"]).reset_index(drop=True)
+        assert len(got) > 100
+        pd.testing.assert_frame_equal(
+            got, want, check_dtype=False, check_exact=False, rtol=0, atol=1e-6
+        )

@@ -4,8 +4,6 @@ all-pairs reference (``tests/encounter_factory.py``, ``tests/analysis_reference.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +44,8 @@ def write_canonical_parquet(states: StateVectors, path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    distributed: Any = importlib.import_module("distributed")
-    with distributed.Client(
-        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0"
-    ) as c:
-        yield c
+def client(dask_client: Any) -> Any:
+    return dask_client
 
 
 @pytest.fixture(scope="module", params=[0, 7])
