@@ -203,8 +203,9 @@ def main() -> None:
     lo, hi = q["losses"], q["closest"]
     lines += [
         "",
-        f"All-pairs reference on the same states (`tests/analysis_reference.py`, every pair "
-        f"of aircraft walked over every grid time, scalar Python): {q['reference_s']:.0f} s. "
+        f"All-pairs reference on the same states (`tests/analysis_reference.py`: every pair "
+        f"of aircraft over the grid times both cover, each segment that can come within the "
+        f"limits solved on its own in Python): {q['reference_s']:.0f} s. "
         f"Losses of separation: {lo[0]} found, {lo[1]} by the reference, same pairs and "
         f"intervals: {'yes' if lo[2][0] else 'no'} (largest difference {lo[2][1]:.1e} s, "
         f"{lo[2][2]:.1e} m). Closest approaches: {hi[0]} found, {hi[1]} by the reference, "
