@@ -26,6 +26,7 @@ import re
 import stat
 import zlib
 from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -90,19 +91,13 @@ def read_states(path: str | os.PathLike[str], *, strict: bool = False) -> ReadRe
     source = os.fspath(path)
     kind = _kind(source)
     data = _load(source)
-    try:
+    with _reading(source):
         if kind == "csv":
             table = _read_csv(data, source)
         elif kind == "parquet":
             table = _read_parquet(data, source)
         else:
             table = _read_json(data, source)
-    except RecursionError:
-        raise InputError(f"{source}: nested too deeply to be state vectors") from None
-    except MemoryError:
-        raise InputError(f"{source}: too large to read into memory") from None
-    except (pa.ArrowException, ValueError, TypeError, KeyError, IndexError) as e:
-        raise InputError(f"{source}: cannot read: {_one_line(e)}") from e
     return _result(table, strict)
 
 
@@ -144,17 +139,24 @@ def read_state_batches(
         raise InputError(f"{source}: not a readable Parquet file ({_one_line(e)})") from None
 
 
-def _result(table: _Table, strict: bool) -> ReadResult:
-    """The table's state vectors, validated: bad rows dropped (``strict``: refused)."""
-    source = table.source
+@contextmanager
+def _reading(source: str) -> Iterator[None]:
+    """What reading a file can raise, as one line naming it."""
     try:
-        states, bad = validate(_BUILDERS[table.schema](table), unreadable=table.unreadable)
+        yield
     except RecursionError:
         raise InputError(f"{source}: nested too deeply to be state vectors") from None
     except MemoryError:
         raise InputError(f"{source}: too large to read into memory") from None
     except (pa.ArrowException, ValueError, TypeError, KeyError, IndexError) as e:
         raise InputError(f"{source}: cannot read: {_one_line(e)}") from e
+
+
+def _result(table: _Table, strict: bool) -> ReadResult:
+    """The table's state vectors, validated: bad rows dropped (``strict``: refused)."""
+    source = table.source
+    with _reading(source):
+        states, bad = validate(_BUILDERS[table.schema](table), unreadable=table.unreadable)
     if strict and bad.count:
         raise InputError(bad.describe(source, table.unit))
     return ReadResult(states=states, bad=bad, source=source, fmt=table.schema, row_unit=table.unit)

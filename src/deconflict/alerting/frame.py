@@ -9,6 +9,8 @@ aircraft 10 s along its great circle, projecting that point too, and differencin
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -42,6 +44,35 @@ def great_circle_move(
         np.sin(trk) * np.sin(delta) * np.cos(p), np.cos(delta) - np.sin(p) * sin_p2
     )
     return np.degrees(p2), np.degrees(lam2)
+
+
+class Kinematic(Protocol):
+    """Columns of aircraft states (``StateVectors``, a review's grid)."""
+
+    @property
+    def latitude_deg(self) -> F64: ...
+    @property
+    def longitude_deg(self) -> F64: ...
+    @property
+    def altitude_m(self) -> F64: ...
+    @property
+    def track_deg(self) -> F64: ...
+    @property
+    def groundspeed_mps(self) -> F64: ...
+    @property
+    def vertical_rate_mps(self) -> F64: ...
+
+
+State = tuple[F64, F64, F64, F64, F64, F64]
+
+
+def state_of(states: Kinematic, rows: NDArray[np.int64]) -> State:
+    """The rows' (lat deg, lon deg, altitude m, track deg, groundspeed m/s, vertical speed
+    m/s), as ``relative_states`` takes them."""
+    return (
+        states.latitude_deg[rows], states.longitude_deg[rows], states.altitude_m[rows],
+        states.track_deg[rows], states.groundspeed_mps[rows], states.vertical_rate_mps[rows],
+    )  # fmt: skip
 
 
 def relative_states(

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from deconflict.alerting.alerter import Hysteresis, raw_levels
 from deconflict.alerting.config import AlertingConfig
 from deconflict.alerting.engine import Alerts, assemble
-from deconflict.alerting.frame import relative_states
+from deconflict.alerting.frame import relative_states, state_of
 from deconflict.alerting.volumes import Cylinder, WellClear
 from deconflict.states import StateVectors
 from deconflict.tactical import broad, cpa
@@ -152,13 +152,7 @@ class StreamAlerting:
             active[held[present]] = True
         now = np.full(len(self.memory), time_s)
 
-        def state(k: I64) -> tuple[F64, F64, F64, F64, F64, F64]:
-            return (
-                snapshot.latitude_deg[k], snapshot.longitude_deg[k], snapshot.altitude_m[k],
-                snapshot.track_deg[k], snapshot.groundspeed_mps[k], snapshot.vertical_rate_mps[k],
-            )  # fmt: skip
-
-        r = relative_states(state(own), state(intruder))
+        r = relative_states(state_of(snapshot, own), state_of(snapshot, intruder))
         alerter = np.full(len(own), self.alerter, dtype=np.int64)
         before = self.memory.begin(now, active)[slots]
         levels = raw_levels(r, self.config, alerter, before)

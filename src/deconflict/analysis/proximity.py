@@ -44,9 +44,8 @@ def near_pairs(
 def _near(
     bounds: I64, aircraft: I64, pos: F64, alt: F64, r2: float, vertical: float, cube: float
 ) -> tuple[I64, I64]:
-    capacity = 1024
-    first = np.empty(capacity, dtype=np.int64)
-    second = np.empty(capacity, dtype=np.int64)
+    first = np.empty(1024, dtype=np.int64)
+    second = np.empty(1024, dtype=np.int64)
     found = 0
     mask = (1 << _BITS) - 1
     for g in range(len(bounds) - 1):
@@ -56,21 +55,10 @@ def _near(
             continue
         if n < ALL_PAIRS_BELOW:
             for i in range(s0, s1):
-                for j in range(s0, s1):
-                    if aircraft[j] <= aircraft[i] or abs(alt[j] - alt[i]) > vertical:
-                        continue
-                    d0 = pos[j, 0] - pos[i, 0]
-                    d1 = pos[j, 1] - pos[i, 1]
-                    d2 = pos[j, 2] - pos[i, 2]
-                    if d0 * d0 + d1 * d1 + d2 * d2 > r2:
-                        continue
-                    if found == capacity:
-                        capacity *= 2
-                        first = _grown(first, capacity, found)
-                        second = _grown(second, capacity, found)
-                    first[found] = i
-                    second[found] = j
-                    found += 1
+                for j in range(i + 1, s1):
+                    if _near_enough(i, j, pos, alt, r2, vertical):
+                        first, second = _kept(first, second, found, i, j, aircraft)
+                        found += 1
             continue
         keys = np.empty(n, dtype=np.int64)
         for i in range(n):
@@ -112,22 +100,9 @@ def _near(
                             i = s0 + order[x]
                             for y in range(max(lo, x + 1) if other == key else lo, hi):
                                 j = s0 + order[y]
-                                if abs(alt[j] - alt[i]) > vertical:
-                                    continue
-                                d0 = pos[j, 0] - pos[i, 0]
-                                d1 = pos[j, 1] - pos[i, 1]
-                                d2 = pos[j, 2] - pos[i, 2]
-                                if d0 * d0 + d1 * d1 + d2 * d2 > r2:
-                                    continue
-                                if found == capacity:
-                                    capacity *= 2
-                                    first = _grown(first, capacity, found)
-                                    second = _grown(second, capacity, found)
-                                if aircraft[i] < aircraft[j]:
-                                    first[found], second[found] = i, j
-                                else:
-                                    first[found], second[found] = j, i
-                                found += 1
+                                if _near_enough(i, j, pos, alt, r2, vertical):
+                                    first, second = _kept(first, second, found, i, j, aircraft)
+                                    found += 1
             start = end
     return first[:found].copy(), second[:found].copy()
 
@@ -145,7 +120,26 @@ def _lower_bound(x: I64, lo: int, hi: int, value: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def _grown(x: I64, capacity: int, used: int) -> I64:
-    out = np.empty(capacity, dtype=np.int64)
-    out[:used] = x[:used]
-    return out
+def _near_enough(i: int, j: int, pos: F64, alt: F64, r2: float, vertical: float) -> bool:
+    if abs(alt[j] - alt[i]) > vertical:
+        return False
+    d0, d1, d2 = pos[j, 0] - pos[i, 0], pos[j, 1] - pos[i, 1], pos[j, 2] - pos[i, 2]
+    return bool(d0 * d0 + d1 * d1 + d2 * d2 <= r2)
+
+
+@numba.njit(cache=True, nogil=True)
+def _kept(first: I64, second: I64, found: int, i: int, j: int, aircraft: I64) -> tuple[I64, I64]:
+    """The pair (i, j) written at ``found``, lower aircraft first (the arrays grown when
+    full)."""
+    if found == len(first):
+        grown = np.empty(2 * found, dtype=np.int64)
+        grown[:found] = first[:found]
+        first = grown
+        grown = np.empty(2 * found, dtype=np.int64)
+        grown[:found] = second[:found]
+        second = grown
+    if aircraft[i] < aircraft[j]:
+        first[found], second[found] = i, j
+    else:
+        first[found], second[found] = j, i
+    return first, second

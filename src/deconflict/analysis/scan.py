@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from deconflict import geo
 from deconflict.alerting.alerter import raw_levels
 from deconflict.alerting.config import AlertingConfig, load_config
-from deconflict.alerting.frame import relative_states
+from deconflict.alerting.frame import relative_states, state_of
 from deconflict.alerting.stream import reach
 from deconflict.analysis import intervals
 from deconflict.analysis.grid import Grid, aircraft_codes, resample
@@ -187,13 +187,7 @@ def _alert_runs(
     )
     own, intruder = np.concatenate([a[rows], b[rows]]), np.concatenate([b[rows], a[rows]])
 
-    def state(k: I64) -> tuple[F64, F64, F64, F64, F64, F64]:
-        return (
-            grid.latitude_deg[k], grid.longitude_deg[k], grid.altitude_m[k],
-            grid.track_deg[k], grid.groundspeed_mps[k], grid.vertical_rate_mps[k],
-        )  # fmt: skip
-
-    r = relative_states(state(own), state(intruder))
+    r = relative_states(state_of(grid, own), state_of(grid, intruder))
     alerter = np.full(len(own), options.alerter, dtype=np.int64)
     level = raw_levels(r, config, alerter, np.zeros(len(own), dtype=np.int64)).raw
     level = np.maximum(level[: len(rows)], level[len(rows) :])

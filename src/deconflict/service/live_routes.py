@@ -1,5 +1,6 @@
-"""The live routes: tracks in (HTTP and WebSocket), the picture, alerts, and the event
-stream (server-sent events and WebSocket) with its resumable cursor.
+"""The live routes: tracks in (HTTP and WebSocket), the picture (HTTP, and pushed on a
+WebSocket as feeds push), alerts, and the event stream (server-sent events and WebSocket)
+with its resumable cursor.
 
 A WebSocket authenticates with the ``Authorization`` header, or, where a browser cannot set
 it, with a first message ``{"key": "dk_..."}``. The event stream sends every event told to
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import orjson
@@ -39,6 +40,10 @@ RECHECK_S = 5.0
 POLL_S = 1.0
 #: the largest WebSocket message read
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+#: the picture socket sends the picture when a feed pushed, at most this often...
+PICTURE_MIN_S = 0.2
+#: ...and at least this often (aircraft move on, and leave when no longer heard)
+PICTURE_MAX_S = 1.0
 
 
 def _error(exc: DeconflictError) -> dict[str, Any]:
@@ -68,6 +73,18 @@ class _Waker:
     async def wait(self, timeout_s: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.event.wait(), timeout_s)
+
+
+class _Pushes:
+    """Wakes the picture sockets of an app when a feed pushed tracks (the socket and the
+    HTTP route of the feeds set them; they run in the event loop, as the sockets do)."""
+
+    def __init__(self) -> None:
+        self.waiting: set[asyncio.Event] = set()
+
+    def pushed(self) -> None:
+        for event in self.waiting:
+            event.set()
 
 
 async def _events(
@@ -139,6 +156,8 @@ async def _socket_caller(ws: WebSocket, line: Line) -> tuple[Caller, str] | None
 
 
 def install(app: FastAPI) -> None:
+    pushes = app.state.pushes = _Pushes()
+
     # -- tracks -----------------------------------------------------------------------
 
     @app.post("/v1/tracks", status_code=202, tags=["live"])
@@ -149,7 +168,9 @@ def install(app: FastAPI) -> None:
         One bad state refuses the batch (400, naming it)."""
         line.require(caller, Role.FEED)  # before the body is read
         states = _states_of(await request.body(), "the body")
-        return {"accepted": await run_in_threadpool(line.live.push, caller, states)}
+        accepted = await run_in_threadpool(line.live.push, caller, states)
+        pushes.pushed()
+        return {"accepted": accepted}
 
     @app.websocket("/v1/tracks/ws")
     async def tracks_socket(ws: WebSocket) -> None:
@@ -171,6 +192,7 @@ def install(app: FastAPI) -> None:
                         raise InputError(f"a message is at most {MAX_MESSAGE_BYTES} bytes")
                     states = _states_of(text, "the message")
                     n = await run_in_threadpool(line.live.push, caller, states)
+                    pushes.pushed()
                     await ws.send_text(orjson.dumps({"accepted": n}).decode())
                 except DeconflictError as e:
                     await ws.send_text(orjson.dumps(_error(e)).decode())
@@ -183,6 +205,43 @@ def install(app: FastAPI) -> None:
         has an agreement in force with at ``coordination`` level (under ``safety``, another
         party's aircraft appear only, anonymous, in alerts)."""
         return line.live.picture(caller)
+
+    @app.websocket("/v1/picture/ws")
+    async def picture_socket(ws: WebSocket) -> None:
+        """The picture of ``GET /v1/tracks`` pushed: one JSON message each time a feed
+        pushed tracks (at most every ``PICTURE_MIN_S``), and at least every
+        ``PICTURE_MAX_S``. The same rules as ``GET /v1/tracks`` decide each message; the
+        key is checked again every few seconds (4401 when it is no longer valid)."""
+        line: Line = ws.app.state.line
+        found = await _socket_caller(ws, line)
+        if found is None:
+            return
+        caller, token = found
+
+        def picture() -> str:
+            return orjson.dumps(line.live.picture(caller)).decode()
+
+        async def send() -> None:
+            woken = asyncio.Event()
+            pushes.waiting.add(woken)
+            try:
+                checked = time.monotonic()
+                while True:
+                    woken.clear()
+                    sent = time.monotonic()
+                    await ws.send_text(await run_in_threadpool(picture))
+                    if sent - checked > RECHECK_S:
+                        await run_in_threadpool(line.authenticate, token)  # AuthError ends it
+                        checked = sent
+                    await asyncio.sleep(max(0.0, sent + PICTURE_MIN_S - time.monotonic()))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            woken.wait(), max(0.0, sent + PICTURE_MAX_S - time.monotonic())
+                        )
+            finally:
+                pushes.waiting.discard(woken)
+
+        await _follow(ws, caller, send)
 
     # -- alerts -----------------------------------------------------------------------
 
@@ -282,23 +341,33 @@ def install(app: FastAPI) -> None:
                 for e in page or ():
                     await ws.send_text(orjson.dumps(e).decode())
 
-        async def until_closed() -> None:
-            # what the client sends is not read otherwise: only this notices it has gone
-            while (await ws.receive())["type"] != "websocket.disconnect":
-                pass
+        await _follow(ws, caller, send)
 
-        try:
-            line.require(caller, Role.OFFICER, Role.OBSERVER)
-            sending, closing = asyncio.create_task(send()), asyncio.create_task(until_closed())
-            done, _ = await asyncio.wait((sending, closing), return_when=asyncio.FIRST_COMPLETED)
-            for task in (sending, closing):
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sending
-            if sending in done:
-                sending.result()  # its error, if it ended with one
-        except DeconflictError as e:
-            await ws.send_text(orjson.dumps(_error(e)).decode())
-            await ws.close(code=4403 if not isinstance(e, AuthError) else 4401)
-        except WebSocketDisconnect:
-            return
+
+async def _follow(
+    ws: WebSocket, caller: Caller, send: Callable[[], Coroutine[Any, Any, None]]
+) -> None:
+    """Run ``send`` for an officer's or observer's socket until it fails or the client
+    leaves; an error of the line closes the socket with it (4401: the key, else 4403)."""
+    line: Line = ws.app.state.line
+
+    async def until_closed() -> None:
+        # what the client sends is not read otherwise: only this notices it has gone
+        while (await ws.receive())["type"] != "websocket.disconnect":
+            pass
+
+    try:
+        line.require(caller, Role.OFFICER, Role.OBSERVER)
+        sending, closing = asyncio.create_task(send()), asyncio.create_task(until_closed())
+        done, _ = await asyncio.wait((sending, closing), return_when=asyncio.FIRST_COMPLETED)
+        for task in (sending, closing):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sending
+        if sending in done:
+            sending.result()  # its error, if it ended with one
+    except DeconflictError as e:
+        await ws.send_text(orjson.dumps(_error(e)).decode())
+        await ws.close(code=4403 if not isinstance(e, AuthError) else 4401)
+    except WebSocketDisconnect:
+        return

@@ -102,3 +102,71 @@ export class EventFollower {
     });
   }
 }
+
+// Follows the picture (the tracks the party may see, as GET /v1/tracks answers) on the
+// /v1/picture/ws socket, which sends it each time a feed pushes: the key goes in the
+// first message. onPicture(picture) for each; `live` while pictures come. After any
+// break it reconnects by itself: a second later when the socket had worked, later and
+// later (up to 30 s) when it gave nothing (a proxy that does not pass sockets, an older
+// line); the console polls meanwhile. onRefused() when the key is no longer valid.
+export class PictureFollower {
+  constructor(api, { onPicture, onRefused }) {
+    this.api = api;
+    this.onPicture = onPicture;
+    this.onRefused = onRefused || (() => {});
+    this.closed = false;
+    this.socket = null;
+    this.live = false;
+  }
+
+  start() {
+    this.loop();
+    return this;
+  }
+
+  close() {
+    this.closed = true;
+    if (this.socket) this.socket.close();
+  }
+
+  async loop() {
+    let retryMs = 1000;
+    while (!this.closed) {
+      const { code, worked } = await this.once();
+      this.live = false;
+      if (code === 4401) {
+        this.onRefused();
+        return;
+      }
+      if (this.closed || code === 4403) return; // refused for good: polling it is
+      retryMs = worked ? 1000 : Math.min(30000, retryMs * 2);
+      await sleep(retryMs);
+    }
+  }
+
+  // one connection: its close code, and whether it gave a picture
+  once() {
+    return new Promise((resolve) => {
+      const url = new URL('/v1/picture/ws', location.href);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      let worked = false;
+      let ws;
+      try {
+        ws = new WebSocket(url);
+      } catch {
+        resolve({ code: 0, worked });
+        return;
+      }
+      this.socket = ws;
+      ws.onopen = () => ws.send(JSON.stringify({ key: this.api.key }));
+      ws.onmessage = (m) => {
+        const picture = JSON.parse(m.data);
+        if (picture.error) return; // the socket closes next, with its code
+        worked = true;
+        this.live = true;
+        this.onPicture(picture);
+      };
+      ws.onclose = (e) => resolve({ code: e.code, worked });
+    });
+  }
+}

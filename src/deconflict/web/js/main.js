@@ -1,7 +1,8 @@
 // The console: log in with a key, load what the party may see, then follow the event
-// stream (alerts, notices, agreements, hotline) and poll the tracks once a second.
+// stream (alerts, notices, agreements, hotline) and the tracks as the line pushes them
+// (polled once a second while the picture socket gives nothing).
 
-import { Api, ApiError, EventFollower } from './api.js';
+import { Api, ApiError, EventFollower, PictureFollower } from './api.js';
 import { $, esc, tickTimers } from './dom.js';
 import { ahead, circleRing, clockOf, countdown, distanceM, flightLevel } from './geo.js';
 import { Draw, TrafficMap } from './map.js';
@@ -11,15 +12,19 @@ import { messageOf, prioritiesOf, renderMessages, renderTemplateFields, renderTh
 
 const KEY = 'deconflict.key';
 const TRACKS_EVERY_MS = 1000;
+// the socket's pictures come at least once a second: with none for this long, poll
+const PUSHED_STALE_MS = 2500;
 
 const S = {
   api: null, me: null, offsetS: 0, tracks: [], alerts: new Map(), plans: [], notices: [],
   pending: [], agreements: new Map(), parties: new Map(), templates: [], threads: new Map(),
   messages: new Map(), thread: null, shape: null, lastFiling: null, tracksAt: 0,
+  tracksVia: '', pushedAt: 0,
 };
 let tmap = null;
 let draw = null;
 let follower = null;
+let pictures = null;
 let dirty = false;
 
 const now = () => Date.now() / 1000 + S.offsetS;
@@ -61,7 +66,7 @@ function drawTraffic() {
   tmap.set('alert-points', a.points);
   tmap.setLabels(a.labels.concat(labels)); // the alerts' first: they win a place
   const own = ownById.size;
-  $('#counts').textContent = `${own} own · ${S.tracks.length - own} shared · picture ${clockOf(S.tracksAt)}`;
+  $('#counts').textContent = `${own} own · ${S.tracks.length - own} shared · picture ${clockOf(S.tracksAt)} (${S.tracksVia})`;
 }
 
 function render() {
@@ -115,17 +120,28 @@ function composeTarget() {
 
 // -- the live picture and the events ---------------------------------------------------
 
+// a picture of the tracks, pushed or polled: the newest wins (a poll's answer may come
+// after a newer push)
+function takePicture(pic, via) {
+  if (pic.time_s < S.tracksAt) return;
+  S.offsetS = pic.time_s - Date.now() / 1000;
+  S.tracks = pic.tracks;
+  S.tracksAt = pic.time_s;
+  S.tracksVia = via;
+  if (via === 'pushed') S.pushedAt = Date.now();
+  changed();
+}
+
+// polls the tracks once a second, but only while the socket gives nothing
 async function pollTracks() {
   if (!S.me) return;
   const started = Date.now();
-  try {
-    const pic = await S.api.get('/v1/tracks');
-    S.offsetS = pic.time_s - Date.now() / 1000;
-    S.tracks = pic.tracks;
-    S.tracksAt = pic.time_s;
-    changed();
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return logout('The key is no longer valid.');
+  if (!(pictures && pictures.live && started - S.pushedAt < PUSHED_STALE_MS)) {
+    try {
+      takePicture(await S.api.get('/v1/tracks'), 'polled');
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return logout('The key is no longer valid.');
+    }
   }
   // at a steady rate: the time the answer took is not added to every period
   setTimeout(pollTracks, Math.max(0, TRACKS_EVERY_MS - (Date.now() - started)));
@@ -238,6 +254,10 @@ async function boot(key) {
   $('#plan-form').hidden = me.role !== 'officer'; // an observer files nothing
   fillTemplates();
   await tmap.ready;
+  pictures = new PictureFollower(api, {
+    onPicture: (pic) => takePicture(pic, 'pushed'),
+    onRefused: () => logout('The key is no longer valid.'),
+  }).start();
   pollTracks();
   // the stream from the latest event before the lists above were read: what came since
   // is applied on top (each event once and in order), and the history is not replayed
@@ -256,6 +276,7 @@ function linkState(state) {
 function logout(message) {
   sessionStorage.removeItem(KEY);
   if (follower) follower.close();
+  if (pictures) pictures.close();
   location.hash = message ? `#${encodeURIComponent(message)}` : '';
   location.reload();
 }
