@@ -4,6 +4,7 @@ all-pairs reference (``tests/encounter_factory.py``, ``tests/analysis_reference.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ import pytest
 from analysis_reference import reference_review
 from deconflict.analysis.review import Review
 from deconflict.analysis.run import analyze
+from deconflict.analysis.scan import ReviewOptions
 from deconflict.states import StateVectors
+from deconflict.tactical.engine import Criteria
 from deconflict.units import m_to_ft, mps_to_fpm, mps_to_kt
 from encounter_factory import COUNTS, T0, Designed, designed_traffic
 
@@ -129,3 +132,18 @@ def test_parquet_read_in_small_batches_finds_the_same(
     assert batched.meta["states"] == fast.meta["states"]
     for name in ("losses", "closest", "conflicts", "aircraft"):
         pd.testing.assert_frame_equal(getattr(batched, name), getattr(fast, name), obj=name)
+
+
+def test_cross_party_only_keeps_pairs_of_different_parties(
+    designed: tuple[StateVectors, list[Designed], Path], client: Any, tmp_path: Path
+) -> None:
+    states, pairs, _ = designed
+    lone = pairs[0]  # one aircraft of one designed pair in a party of its own
+    party = np.where(states.id == lone.id1, "blue", "red")
+    write_canonical_parquet(replace(states, party=party.astype(np.str_)), tmp_path / "s.parquet")
+    options = ReviewOptions(criteria=Criteria(cross_party_only=True))
+    review = analyze([str(tmp_path / "s.parquet")], options, partition_s=457.0, client=client)
+    for table in (review.losses, review.closest):
+        assert set(zip(table["id1"], table["id2"], strict=True)) <= {(lone.id1, lone.id2)}
+    assert len(review.closest) == len(lone.close) > 0
+    assert (review.closest["party1"] != review.closest["party2"]).all()
