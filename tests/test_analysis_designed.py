@@ -4,6 +4,7 @@ all-pairs reference (``tests/encounter_factory.py``, ``tests/analysis_reference.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from deconflict.analysis.review import Review
 from deconflict.analysis.run import analyze
 from deconflict.analysis.scan import ReviewOptions
 from deconflict.states import StateVectors
+from deconflict.tactical.areas import read_areas
 from deconflict.tactical.engine import Criteria
 from deconflict.units import m_to_ft, mps_to_fpm, mps_to_kt
 from encounter_factory import COUNTS, T0, Designed, designed_traffic
@@ -147,3 +149,25 @@ def test_cross_party_only_keeps_pairs_of_different_parties(
         assert set(zip(table["id1"], table["id2"], strict=True)) <= {(lone.id1, lone.id2)}
     assert len(review.closest) == len(lone.close) > 0
     assert (review.closest["party1"] != review.closest["party2"]).all()
+
+
+def test_an_area_with_its_own_minima(
+    designed: tuple[StateVectors, list[Designed], Path], client: Any, tmp_path: Path
+) -> None:
+    # a terminal-area-like box of 1.5 NM minima around the 2 NM crossing: no loss there
+    _, pairs, folder = designed
+    crossing = next(p for p in pairs if p.name == "crossing_loss")
+    lat, lon = crossing.latitude_deg, crossing.longitude_deg
+    box = [[lon - 1, lat - 1], [lon + 1, lat - 1], [lon + 1, lat + 1], [lon - 1, lat + 1],
+           [lon - 1, lat - 1]]  # fmt: skip
+    area = tmp_path / "areas.geojson"
+    area.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"name": "box", "hsep_nm": 1.5},
+        "geometry": {"type": "Polygon", "coordinates": [box]},
+    }]}))  # fmt: skip
+    options = ReviewOptions(criteria=Criteria(areas=read_areas(area)))
+    review = analyze([str(folder / "*.parquet")], options, partition_s=457.0, client=client)
+    lost = set(zip(review.losses["id1"], review.losses["id2"], strict=True))
+    assert (crossing.id1, crossing.id2) not in lost
+    assert len(review.losses) == COUNTS["losses"] - len(crossing.losses)
+    assert (review.losses["hsep_applied_nm"] == 5.0).all()
