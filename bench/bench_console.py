@@ -11,7 +11,13 @@ N aircraft are drawn:
   map's own frames (its ``render`` events);
 - **update delay:** one aircraft carries a sequence number in its altitude; the page notes
   the first frame the map draws once its source holds each new batch, and the delay is that
-  moment less the moment the batch was pushed (one clock: the same machine).
+  moment less the moment the batch was pushed (one clock: the same machine). The console
+  gets the tracks pushed on the ``/v1/picture/ws`` socket as the feed pushes them.
+
+Chromium runs with the flags a user of a machine with no GPU needs for WebGL at all
+(SwiftShader); Debian's Chromium picks the same renderer without them. On such a renderer
+the console draws the map coarser while it moves (``docs/console.md``): what it shows while
+panning is what is measured.
 
     python bench/bench_console.py --out docs/benchmarks.md
 """
@@ -247,8 +253,10 @@ def main() -> None:
         f"Headless Chromium {version} (Debian's, WebGL on the CPU with SwiftShader), all "
         "aircraft on screen (1: the probe alone, i.e. the map and its basemap), labels off by "
         f"density; panning {args.pan_s:.0f} s, updates watched {args.watch_s:.0f} s. Update "
-        "delay: from the start of a feed's push to the map's source holding it (the console "
-        "polls the tracks once a second).",
+        "delay: from the start of a feed's push to the map's source holding it (the line "
+        "pushes the tracks to the console on its picture socket). While the map moves, "
+        "Chromium's software WebGL draws it at half resolution without leader lines, "
+        "graticule and borders (docs/console.md).",
         "",
         "| viewport | aircraft | drawn | fps panning (animation frames) | map frames/s "
         "| updates seen "

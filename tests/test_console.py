@@ -16,11 +16,14 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from deconflict.client import Client
 from deconflict.line.line import OPERATOR, Line
@@ -146,7 +149,8 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line2]:
         ln.make_agreement(OPERATOR, "a", "b", {"sharing": "safety",
                                                "allow_plan_conflicts": True})  # fmt: skip
         for who, role, party in [("officer_a", "officer", "a"), ("officer_b", "officer", "b"),
-                                 ("feed_a", "feed", "a"), ("feed_b", "feed", "b")]:  # fmt: skip
+                                 ("feed_a", "feed", "a"), ("feed_b", "feed", "b"),
+                                 ("observer_b", "observer", "b")]:  # fmt: skip
             keys[who] = ln.create_key(OPERATOR, role, party, who)[1]
     port = free_port()
     proc = start_server(db, port, "--rate-limit", "0", "--tick-s", "0.5")
@@ -229,8 +233,102 @@ def test_a_logs_in_and_sees_its_aircraft_move(line: Line2) -> None:
     )
     assert drawn >= 6
     assert "own" in page.inner_text("#counts")
+    # pushed by the line on the picture socket, not polled
+    page.wait_for_function("window.deconflictConsole.state.tracksVia === 'pushed'")
+    assert "(pushed)" in page.inner_text("#counts")
     shot(page, "1-a-sees-its-aircraft")
     assert page.errors == []
+    page.close()
+
+
+@contextmanager
+def picture_socket(line: Line2, who: str) -> Iterator[Any]:
+    """A client of the picture socket, logged in as ``who`` (the key in the first message,
+    as the console does; a key made up when ``who`` has none)."""
+    with connect(line.url.replace("http://", "ws://") + "/v1/picture/ws", open_timeout=10) as ws:
+        ws.send(json.dumps({"key": line.keys.get(who, "dk_not-a-key")}))
+        yield ws
+
+
+def test_the_picture_socket_pushes_what_get_tracks_answers(line: Line2) -> None:
+    with line.officer("a") as a:
+        polled = {t["id"] for t in a.request("GET", "/v1/tracks")["tracks"]}
+    with line.officer("b") as b:
+        polled_b = {t["id"] for t in b.request("GET", "/v1/tracks")["tracks"]}
+    assert len(polled) >= 6 and not polled & polled_b
+    with picture_socket(line, "officer_a") as ws:
+        pictures = [json.loads(ws.recv(timeout=5)) for _ in range(4)]
+    # at least one a second, each as GET /v1/tracks answers it (the aircraft move on)
+    times = [p["time_s"] for p in pictures]
+    assert times == sorted(times) and times[-1] - times[0] <= 3 * 1.0 + 0.5
+    assert polled <= {t["id"] for t in pictures[-1]["tracks"]}
+    with line.officer("a") as a:
+        fields = {k for t in a.request("GET", "/v1/tracks")["tracks"] for k in t}
+    assert {k for t in pictures[-1]["tracks"] for k in t} == fields
+    # b and its observer: b's aircraft only (the agreement is at ``safety``)
+    for who in ("officer_b", "observer_b"):
+        with picture_socket(line, who) as ws:
+            seen = {t["id"] for t in json.loads(ws.recv(timeout=5))["tracks"]}
+        assert all(i.startswith("red-jet-") for i in seen) and not seen & polled
+
+
+@pytest.mark.parametrize(("who", "code", "error"), [
+    ("nobody", 4401, "unauthorized"), ("feed_a", 4403, "forbidden")])  # fmt: skip
+def test_the_picture_socket_refuses_a_wrong_key_and_a_feed(
+    line: Line2, who: str, code: int, error: str
+) -> None:
+    with picture_socket(line, who) as ws:
+        assert json.loads(ws.recv(timeout=5))["error"]["code"] == error
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+    assert ws.close_code == code
+
+
+def test_the_console_polls_while_the_picture_socket_fails_and_reconnects(line: Line2) -> None:
+    page = line.browser.new_page(viewport={"width": 1400, "height": 860})
+    # a proxy that does not pass the picture socket: the console polls instead
+    page.add_init_script("""(() => {
+      const Real = window.WebSocket;
+      window.WebSocket = function (url, ...rest) {
+        if (String(url).includes('/v1/picture/ws') && window.__blockPictures !== false) {
+          throw new DOMException('blocked by the test', 'SecurityError');
+        }
+        return new Real(url, ...rest);
+      };
+      window.WebSocket.prototype = Real.prototype;
+      Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+    })()""")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{line.url}/console/")
+    page.fill("#login-key", line.keys["officer_a"])
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.wait_for_function("window.deconflictConsole.state.tracks.length >= 6")
+    first = page.evaluate("window.deconflictConsole.state.tracksAt")
+    page.wait_for_function(f"window.deconflictConsole.state.tracksAt > {first} + 1.5")
+    assert page.evaluate("window.deconflictConsole.state.tracksVia") == "polled"
+    assert "(polled)" in page.inner_text("#counts")
+    # the socket passes again: the console follows it by itself (it retries within 2 s,
+    # then within 4 s, ...), and polls no more
+    page.evaluate("window.__blockPictures = false")
+    page.wait_for_function("window.deconflictConsole.state.tracksVia === 'pushed'",
+                           timeout=20_000)  # fmt: skip
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/v1/tracks") else None)
+    page.wait_for_timeout(2500)
+    assert polls == []
+    # a broken socket: it reconnects a second later, and polls meanwhile if it must
+    sockets: list[Any] = []
+    page.on("websocket", lambda ws: sockets.append(ws) if "/v1/picture/ws" in ws.url else None)
+    page.evaluate("window.deconflictConsole.pictures().socket.close()")
+    page.wait_for_function("(p => p.socket.readyState === 1 && p.live)"
+                           "(window.deconflictConsole.pictures())", timeout=10_000)  # fmt: skip
+    assert len(sockets) == 1
+    was = page.evaluate("window.deconflictConsole.state.tracksAt")
+    page.wait_for_function(f"window.deconflictConsole.state.tracksAt > {was}")
+    assert page.evaluate("window.deconflictConsole.state.tracksVia") == "pushed"
+    assert errors == []
     page.close()
 
 
@@ -385,8 +483,13 @@ def test_b_never_receives_as_plan_outline_callsigns_or_ids(line: Line2) -> None:
     errors: list[str] = []
     b.on("pageerror", lambda e: errors.append(str(e)))
     b.on("response", on_response)
-    b.on("websocket", lambda ws: ws.on("framereceived", lambda f: received.append(
-        f if isinstance(f, str) else f.decode())))  # fmt: skip
+    frames: list[str] = []  # the sockets': the events, and the pictures pushed
+
+    def on_frame(f: str | bytes) -> None:
+        frames.append(f if isinstance(f, str) else f.decode())
+        received.append(frames[-1])
+
+    b.on("websocket", lambda ws: ws.on("framereceived", on_frame))
     b.goto(f"{line.url}/console/")
     b.fill("#login-key", line.keys["officer_b"])
     b.click("#login button[type=submit]")
@@ -426,6 +529,7 @@ def test_b_never_receives_as_plan_outline_callsigns_or_ids(line: Line2) -> None:
     assert SECRET_JET in ids and SECRET_CALLSIGN in callsigns and len(ids) >= 7
     dom = b.content() + b.inner_text("body")
     assert len(received) > 10
+    assert sum(text.startswith('{"time_s":') for text in frames) >= 5  # pictures, pushed
     for text in [dom, *received]:
         for secret in [*ids, *callsigns, "a-secret-sortie"]:
             assert secret not in text, f"{secret!r} reached b"

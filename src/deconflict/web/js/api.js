@@ -139,7 +139,7 @@ export class PictureFollower {
         return;
       }
       if (this.closed || code === 4403) return; // refused for good: polling it is
-      retryMs = worked ? 1000 : Math.min(30000, retryMs * 2);
+      retryMs = worked ? 1000 : Math.min(10000, retryMs * 2);
       await sleep(retryMs);
     }
   }

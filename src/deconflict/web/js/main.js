@@ -424,7 +424,9 @@ function wire() {
 }
 
 // for the browser's console and the tests: the state and the map, read-only by intent
-window.deconflictConsole = { state: S, map: () => tmap && tmap.map };
+window.deconflictConsole = {
+  state: S, map: () => tmap && tmap.map, traffic: () => tmap, pictures: () => pictures,
+};
 
 wire();
 if (location.hash.length > 1) $('#login-error').textContent = decodeURIComponent(location.hash.slice(1));

@@ -40,6 +40,26 @@ function style() {
   };
 }
 
+// With no GPU, WebGL is painted by the CPU (Chromium's SwiftShader, Mesa's llvmpipe) and
+// a frame costs its pixels and vertices: there, while the map moves, it is drawn at
+// MOVING_PIXEL_RATIO of its resolution and without the MOVING_HIDDEN layers (the leader
+// lines, the graticule, the borders), and whole and sharp again once it has rested
+// REST_MS. A GPU draws every frame whole, at full resolution.
+const MOVING_PIXEL_RATIO = 0.5;
+const MOVING_HIDDEN = ['leaders', 'graticule', 'borders'];
+const REST_MS = 250;
+
+function paintsOnTheCpu(canvas) {
+  // the map's own context (asking again for its kind answers the same one)
+  const gl = canvas.getContext('webgl2') || canvas.getContext('webgl');
+  if (!gl) return false;
+  const soft = (name) => /swiftshader|llvmpipe|softpipe|software/i.test(String(name));
+  if (soft(gl.getParameter(gl.RENDERER))) return true; // Firefox names it here
+  // Chromium says "WebKit WebGL" there, and names it in this extension
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  return !!info && soft(gl.getParameter(info.UNMASKED_RENDERER_WEBGL));
+}
+
 const SOURCES = ['plans', 'notices', 'draft', 'leaders', 'aircraft', 'alert-lines', 'alert-points'];
 
 function addLayers(map) {
@@ -89,6 +109,37 @@ export class TrafficMap {
     this.map.on('render', () => this.drawLabels());
     this.map.on('resize', () => this.fitCanvas());
     this.fitCanvas();
+    this.software = paintsOnTheCpu(this.map.getCanvas());
+    this.movingPixelRatio = MOVING_PIXEL_RATIO;
+    this.coarse = false; // drawn at movingPixelRatio now
+    this.resting = null;
+    this.resizing = false;
+    this.map.on('movestart', () => this.moving(true));
+    this.map.on('moveend', () => this.moving(false));
+  }
+
+  // the map starts or stops moving (a drag, a zoom, an easing, or a jumpTo, which is
+  // both at once): coarse at once, sharp again after REST_MS without moving
+  moving(started) {
+    if (this.resizing) return; // setPixelRatio's own movestart and moveend
+    clearTimeout(this.resting);
+    if (started && this.software) this.setCoarse(true);
+    else this.resting = setTimeout(() => this.setCoarse(false), REST_MS);
+  }
+
+  setCoarse(coarse) {
+    if (coarse === this.coarse) return;
+    this.coarse = coarse;
+    for (const id of MOVING_HIDDEN) {
+      if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'visibility', coarse ? 'none' : 'visible');
+    }
+    this.resizing = true;
+    try {
+      // null: the device's pixel ratio again
+      this.map.setPixelRatio(coarse ? this.movingPixelRatio * (window.devicePixelRatio || 1) : null);
+    } finally {
+      this.resizing = false;
+    }
   }
 
   set(source, fc) {
@@ -105,10 +156,13 @@ export class TrafficMap {
   fitCanvas() {
     const r = this.map.getContainer().getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
-    this.canvas.width = r.width * dpr;
-    this.canvas.height = r.height * dpr;
+    const [w, h] = [Math.round(r.width * dpr), Math.round(r.height * dpr)];
+    if (this.canvas.width === w && this.canvas.height === h) return; // e.g. setPixelRatio's
+    this.canvas.width = w;
+    this.canvas.height = h;
     this.canvas.style.width = `${r.width}px`;
     this.canvas.style.height = `${r.height}px`;
+    this.painted = true; // cleared by the resize: drawn again, or hidden, at the next frame
   }
 
   drawLabels() {
