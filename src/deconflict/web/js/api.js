@@ -42,17 +42,10 @@ export class Api {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Follows the event stream on the /v1/events/ws socket from `after`: the key goes in the
-// first message (a browser cannot set the socket's headers). onEvent(event) for each
-// event, in order and once; onStatus('live' | 'reconnecting' | 'refused'). After any
-// break it reconnects by itself from the last event id it saw.
-export class EventFollower {
-  constructor(api, { after = 0, onEvent, onStatus }) {
+// A socket followed until closed: start() runs the subclass's loop(); close() ends it.
+class Follower {
+  constructor(api) {
     this.api = api;
-    this.last = after;
-    this.onEvent = onEvent;
-    this.onStatus = onStatus || (() => {});
-    this.retryMs = 1000;
     this.closed = false;
     this.socket = null;
   }
@@ -65,6 +58,20 @@ export class EventFollower {
   close() {
     this.closed = true;
     if (this.socket) this.socket.close();
+  }
+}
+
+// Follows the event stream on the /v1/events/ws socket from `after`: the key goes in the
+// first message (a browser cannot set the socket's headers). onEvent(event) for each
+// event, in order and once; onStatus('live' | 'reconnecting' | 'refused'). After any
+// break it reconnects by itself from the last event id it saw.
+export class EventFollower extends Follower {
+  constructor(api, { after = 0, onEvent, onStatus }) {
+    super(api);
+    this.last = after;
+    this.onEvent = onEvent;
+    this.onStatus = onStatus || (() => {});
+    this.retryMs = 1000;
   }
 
   async loop() {
@@ -109,24 +116,12 @@ export class EventFollower {
 // break it reconnects by itself: a second later when the socket had worked, later and
 // later (up to 30 s) when it gave nothing (a proxy that does not pass sockets, an older
 // line); the console polls meanwhile. onRefused() when the key is no longer valid.
-export class PictureFollower {
+export class PictureFollower extends Follower {
   constructor(api, { onPicture, onRefused }) {
-    this.api = api;
+    super(api);
     this.onPicture = onPicture;
     this.onRefused = onRefused || (() => {});
-    this.closed = false;
-    this.socket = null;
     this.live = false;
-  }
-
-  start() {
-    this.loop();
-    return this;
-  }
-
-  close() {
-    this.closed = true;
-    if (this.socket) this.socket.close();
   }
 
   async loop() {
