@@ -170,14 +170,18 @@ def _intervals(grid: Grid, ps: PairSteps, h: F64, v: F64, owned: tuple[int, int]
 
 
 def _alert_runs(
-    grid: Grid, ps: PairSteps, a: I64, b: I64, options: ReviewOptions, owned: tuple[int, int]
+    grid: Grid,
+    ps: PairSteps,
+    a: I64,
+    b: I64,
+    options: ReviewOptions,
+    config: AlertingConfig,
+    reach_m: tuple[float, float],
+    owned: tuple[int, int],
 ) -> pd.DataFrame:
     """Runs of consecutive owned grid times at which a pair alerts (level >= 1, the higher
-    of its two directions)."""
-    config = options.config()
-    speed = float(grid.groundspeed_mps.max()) if len(grid) else 0.0
-    climb = float(np.abs(grid.vertical_rate_mps).max()) if len(grid) else 0.0
-    reach_h, reach_v, _ = reach(config, speed, climb)
+    of its two directions); ``reach_m``: the horizontal and vertical alerting reach."""
+    reach_h, reach_v = reach_m
     hsep = np.sqrt(np.einsum("ij,ij->i", ps.d_m, ps.d_m))
     rows = np.flatnonzero(
         (hsep <= reach_h)
@@ -269,7 +273,7 @@ def scan(
     close_h = np.full(len(ps), cpa_h - THRESHOLD_EPSILON_M)
     close_v = np.full(len(ps), cpa_v - THRESHOLD_EPSILON_M)
     close = _intervals(grid, ps, close_h, close_v, owned)
-    alerts = _alert_runs(grid, ps, a, b, options, owned)
+    alerts = _alert_runs(grid, ps, a, b, options, config, (reach_h, reach_v), owned)
     return Scanned(losses, close, alerts, _profiles(grid, ps, close_h, close_v, owned, profiles),
                    aircraft)  # fmt: skip
 
